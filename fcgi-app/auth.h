@@ -1,0 +1,39 @@
+/* auth.h - who is calling: API keys from the three accepted headers,
+ * checked against config keys and the api_keys table; origin allow-list
+ * and CORS.  Only the worker's dispatch calls these. */
+#ifndef PYEXEC_AUTH_H
+#define PYEXEC_AUTH_H
+
+#include <stdbool.h>
+
+struct conf;
+struct request;
+struct store;
+
+struct principal {
+    char id[48];                /* key id: records and sessions hang off it */
+    long max_concurrent;        /* 0: unlimited */
+    long rate_per_minute;       /* 0: unlimited */
+};
+
+/* Hashes the config keys once per process. */
+void auth_init(const struct conf *c);
+void auth_release(void);
+
+/* The key the client sent (Bearer, X-API-Key or X-Auth-Token), or NULL. */
+const char *auth_key_from_request(const struct request *rq);
+
+/* Fills *p for the caller.  Returns 0, -1 when the key is missing or
+ * wrong (why says which), or -2 when the database failed. */
+int auth_authenticate(struct request *rq, struct principal *p, char *why);
+
+/* Origin allow-list: true when the request may proceed.  Adds the CORS
+ * response headers for an allowed Origin. */
+bool auth_origin_allowed(struct request *rq);
+
+/* Makes a new key, stores its hash under a new id and returns the
+ * plaintext (caller frees); *id_out gets the id (caller frees).  NULL on
+ * a database error. */
+char *auth_create_key(struct store *s, const char *name, char **id_out);
+
+#endif

@@ -1,0 +1,79 @@
+/* pyexec-admin.c - main() of the operator's tool: API keys, execution
+ * records, purges and the deployment doctor.  It opens the same database
+ * as the daemon (WAL makes that safe while it runs). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+extern char **environ;
+
+static void usage(FILE *f)
+{
+    fputs("usage: pyexec-admin [--config FILE] COMMAND ...\n"
+          "\n"
+          "  key create [NAME]              make a key; prints it once\n"
+          "  key list                       ids, names, limits, state\n"
+          "  key revoke ID                  the key stops working at once\n"
+          "  key limits ID CONCURRENT RATE  per-key limits (- for default)\n"
+          "  executions list [--limit N] [--key ID]\n"
+          "  executions show ID\n"
+          "  purge [--days N]               delete records older than N days\n"
+          "                                 (default: retention_days)\n"
+          "  backup FILE                    consistent copy of the database\n"
+          "  doctor                         check Docker, image, database,\n"
+          "                                 socket; one verdict per line\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = getenv("PYEXEC_CONFIG");
+    bool must_exist = path != NULL;
+    struct conf c;
+    char err[ERR_LEN];
+    int i = 1, rc;
+
+    log_set_role("pyexec-admin");
+    log_set_level(LOG_WARN);
+    while (i < argc && argv[i][0] == '-') {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            path = argv[i + 1];
+            must_exist = true;
+            i += 2;
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            path = argv[i] + 9;
+            must_exist = true;
+            i++;
+        } else if (strcmp(argv[i], "--help") == 0 || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("pyexec-admin %s\n", PACKAGE_VERSION);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (!path)
+        path = conf_default_path();
+    if (conf_load(&c, path, must_exist, environ, err) < 0)
+        die("%s", err);
+    rc = admin_command(&c, argc - i, argv + i);
+    if (rc == 2)
+        usage(stderr);
+    conf_release(&c);
+    return rc;
+}

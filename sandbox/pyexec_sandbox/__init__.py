@@ -1,0 +1,15 @@
+"""The in-container half of pyexec: the runner that PROTOCOL.md describes.
+
+runner.py (the container's command) only calls server.main().  The modules:
+
+  server    listening socket, preloading, one connection = one job
+  request   the request JSON, checked and clamped
+  frames    the framing shared by the reply and the children's meta pipe
+  child     the runner's handle on a fork of itself: a stateless job's
+            process or the session interpreter
+  job       the runner's side of a job: pipes, limits, the result
+  program   the sandbox side: process set-up, running the code, figures
+            and files (runs in the forked child, never in the runner)
+  reaper    kills sandbox processes and empties the sandbox's directories
+  sandbox   the sandbox user and the privilege drop, shared by the above
+"""

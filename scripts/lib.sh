@@ -1,0 +1,107 @@
+# lib.sh - helpers shared by scripts/run, scripts/test and scripts/bench.
+# Sourced, not run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+need_root_for_apt() {
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || die "installing packages needs root or sudo"
+        SUDO=sudo
+    else
+        SUDO=
+    fi
+}
+
+# install_packages PKG... - apt-get installs the ones that are missing.
+install_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    need_root_for_apt
+    say "installing ${missing[*]}"
+    if [ -z "${APT_UPDATED:-}" ]; then
+        $SUDO apt-get update -qq || die "apt-get update failed"
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+}
+
+BUILD_PACKAGES=(gcc make autoconf automake libtool pkg-config
+    libfcgi-dev libyajl-dev libcurl4-openssl-dev libsqlite3-dev uuid-dev
+    libcmocka-dev)
+# nodejs (and npm, see ensure_npm) build the playground's front end.
+RUN_PACKAGES=(lighttpd docker.io debootstrap curl sqlite3 ca-certificates
+    procps iproute2 nodejs)
+TEST_PACKAGES=(clang libclang-rt-14-dev valgrind wrk python3 python3-pytest
+    python3-httpx python3-requests jq nodejs chromium)
+
+# ensure_npm - npm ships inside some nodejs packages (NodeSource's) and is
+# a package of its own in Debian's; installing Debian's beside the other
+# conflicts, so it is installed only when no npm is there.
+ensure_npm() {
+    command -v npm >/dev/null || install_packages npm
+}
+
+# The deployment suite (tests/deploy): every front end it configures,
+# the TLS certificate it makes, the man page linter and systemd-analyze.
+DEPLOY_PACKAGES=(apache2 libapache2-mod-fcgid nginx openssl mandoc systemd
+    python3-pytest)
+
+# install_servers PKG... - install_packages, without starting the web
+# servers their postinst would start on port 80 (the suite runs its own
+# on loopback ports): a policy-rc.d says no for the time of the install.
+install_servers() {
+    local made=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        need_root_for_apt
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+        $SUDO chmod 755 /usr/sbin/policy-rc.d
+        made=1
+    fi
+    install_packages "$@" || { [ -n "$made" ] && $SUDO rm -f /usr/sbin/policy-rc.d; return 1; }
+    if [ -n "$made" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+}
+
+docker_answers() {
+    curl -sf --max-time 2 --unix-socket /var/run/docker.sock \
+        http://localhost/_ping >/dev/null 2>&1
+}
+
+# start_dockerd LOGFILE - starts dockerd in the background unless a daemon
+# already answers; sets STARTED_DOCKERD to its pid when we started it.
+start_dockerd() {
+    STARTED_DOCKERD=
+    docker_answers && return 0
+    need_root_for_apt
+    say "starting dockerd"
+    if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+        $SUDO systemctl start docker && docker_answers && return 0
+    fi
+    $SUDO dockerd >"$1" 2>&1 &
+    STARTED_DOCKERD=$!
+    for _ in $(seq 1 60); do
+        docker_answers && return 0
+        sleep 0.5
+    done
+    die "dockerd did not come up; see $1"
+}
+
+# build_tree DIR [configure args...] - configures (once) and builds.
+build_tree() {
+    local dir=$1; shift
+    [ -x "$TOP/configure" ] || (cd "$TOP" && ./autogen.sh >/dev/null 2>&1) \
+        || die "autogen.sh failed"
+    mkdir -p "$dir"
+    if [ ! -f "$dir/Makefile" ] || [ "$TOP/configure" -nt "$dir/Makefile" ]; then
+        (cd "$dir" && "$TOP/configure" -q "$@") || die "configure failed"
+    fi
+    make -C "$dir" -j"$(nproc)" >/dev/null || make -C "$dir" || die "build failed"
+}

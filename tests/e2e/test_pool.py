@@ -1,0 +1,222 @@
+"""The warm pool and the two isolation modes, through lighttpd with real
+Docker (issue: warm container pool and in-container runner)."""
+
+import subprocess
+import threading
+import time
+
+from stack import KEY_A, KEY_B
+
+LEAK_PROBE = ("import os, glob\n"
+              "print(sorted(glob.glob('/tmp/*') + glob.glob('/work/*') +"
+              " glob.glob('/dev/shm/*')), 'marker' in globals(),"
+              " len([p for p in os.listdir('/proc') if p.isdigit()]))")
+# os.fork is on the policy's list: these stacks run with the policy off,
+# so the container and the runner alone are shown to wipe everything.
+LEAVE_TRACES = (
+    "open('/tmp/left', 'w').write('x')\n"
+    "open('/work/left', 'w').write('x')\n"
+    "open('/dev/shm/left', 'w').write('x')\n"
+    "marker = 1\n"
+    "import os, time\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    time.sleep(60)\n"
+    "    os._exit(0)\n"
+    "print('left traces')\n")
+
+
+def container_of(st, execution_id):
+    db = st.db()
+    try:
+        return db.execute("SELECT container FROM executions WHERE id = ?",
+                          (execution_id,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def wait_idle(st, n, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if st.get("/health", key=False).json["pool"]["idle"] >= n:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def check_isolation(st):
+    """What a fresh execution sees (the runner's own files, docker-init,
+    the runner, itself) is all the next one sees after traces were left."""
+    clean = st.execute(LEAK_PROBE).json["stdout"]
+    assert "False" in clean
+    r = st.execute(LEAVE_TRACES, timeout=10)
+    assert r.status == 200 and r.json["stdout"] == "left traces\n", r
+    first = container_of(st, r.json["execution_id"])
+    for _ in range(3):
+        r = st.execute(LEAK_PROBE)
+        assert r.status == 200
+        assert r.json["stdout"] == clean, r.json
+    return first, container_of(st, r.json["execution_id"])
+
+
+def test_container_mode_fresh_container_each_time(make_stack):
+    st = make_stack("cmode", conf={"pool_min_idle": 2, "policy": "off"})
+    st.wait_healthy()
+    assert wait_idle(st, 2)
+    first, last = check_isolation(st)
+    assert first != last
+    ids = [st.execute("print(1)").json["execution_id"] for _ in range(3)]
+    names = {container_of(st, i) for i in ids}
+    assert len(names) == 3
+
+
+def test_process_mode_reuses_per_key_and_wipes(make_stack):
+    st = make_stack("pmode", conf={"pool_min_idle": 2,
+                                   "isolation": "process", "reuse_max": 50,
+                                   "policy": "off"})
+    st.wait_healthy()
+    assert wait_idle(st, 2)
+    first, last = check_isolation(st)
+    assert first == last            # reused, yet nothing survived
+
+
+def test_process_mode_never_shares_across_keys(make_stack):
+    st = make_stack("pkeys", conf={"pool_min_idle": 2,
+                                   "isolation": "process"})
+    st.wait_healthy()
+    a = {container_of(st, st.execute("print(1)", _key=KEY_A)
+                      .json["execution_id"]) for _ in range(4)}
+    b = {container_of(st, st.execute("print(1)", _key=KEY_B)
+                      .json["execution_id"]) for _ in range(4)}
+    assert a and b and not (a & b), (a, b)
+
+
+def test_process_mode_retires_after_reuse_max(make_stack):
+    st = make_stack("preuse", conf={"pool_min_idle": 1,
+                                    "isolation": "process", "reuse_max": 3})
+    st.wait_healthy()
+    names = [container_of(st, st.execute("print(1)").json["execution_id"])
+             for _ in range(7)]
+    assert max(names.count(n) for n in names) <= 3, names
+
+
+def test_exhausted_pool_gives_503_with_retry_after(make_stack):
+    st = make_stack("exhaust", conf={"pool_min_idle": 1, "pool_max": 1,
+                                     "pool_wait_ms": 500})
+    st.wait_healthy()
+    assert wait_idle(st, 1)
+    holder = threading.Thread(target=st.execute,
+                              args=("import time\ntime.sleep(3)",),
+                              kwargs={"timeout": 10})
+    holder.start()
+    time.sleep(0.5)
+    t0 = time.time()
+    r = st.execute("print(1)")
+    holder.join()
+    assert r.status == 503, r
+    assert r.json["error"] == "sandbox_unavailable"
+    assert r.header("Retry-After")
+    assert 0.4 < time.time() - t0 < 5
+    # ... and it recovers once the holder is done.
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        r = st.execute("print(2)")
+        if r.status == 200:
+            break
+        time.sleep(0.3)
+    assert r.status == 200 and r.json["stdout"] == "2\n"
+
+
+def test_empty_pool_waits_fairly_instead_of_failing(make_stack):
+    st = make_stack("queue", conf={"pool_min_idle": 1, "pool_max": 3,
+                                   "pool_wait_ms": 60000})
+    st.wait_healthy()
+    out = []
+
+    def one():
+        out.append(st.execute("print('q')"))
+
+    threads = [threading.Thread(target=one) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status for r in out] == [200] * 6
+    assert all(r.json["stdout"] == "q\n" for r in out)
+
+
+def test_pool_disabled_cold_starts(make_stack):
+    st = make_stack("cold", conf={"pool_min_idle": 0})
+    st.wait_healthy()
+    assert st.get("/health", key=False).json["pool"]["idle"] == 0
+    r = st.execute("print('cold')")
+    assert r.status == 200 and r.json["stdout"] == "cold\n"
+    assert r.json["timings"]["sandbox_ms"] > 50     # it made a container
+
+
+def test_killed_container_is_detected_and_replaced(make_stack):
+    st = make_stack("killed", conf={"pool_min_idle": 2})
+    st.wait_healthy()
+    assert wait_idle(st, 2)
+    db = st.db()
+    names = [r[0] for r in db.execute(
+        "SELECT name FROM containers WHERE state = 'idle'")]
+    db.close()
+    for n in names:
+        subprocess.run(["docker", "kill", n], capture_output=True)
+    r = st.execute("print('after kill')")
+    assert r.status == 200 and r.json["stdout"] == "after kill\n", r
+    assert wait_idle(st, 2)
+
+
+def test_runner_that_stalls_gets_its_container_killed(make_stack):
+    st = make_stack("stall", conf={"pool_min_idle": 1})
+    st.wait_healthy()
+    assert wait_idle(st, 1)
+    db = st.db()
+    name = db.execute("SELECT name FROM containers WHERE state = 'idle'"
+                      ).fetchone()[0]
+    db.close()
+    # Freeze the whole container: the runner can't answer at all.
+    subprocess.run(["docker", "pause", name], capture_output=True)
+    t0 = time.time()
+    r = st.execute("print(1)", timeout=1)
+    assert r.status == 200
+    if r.json["stdout"] != "1\n":         # we drew the frozen one
+        assert r.json["status"] == "timeout"
+        assert time.time() - t0 < 10
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        ps = subprocess.run(["docker", "ps", "-a", "--filter",
+                             "name=" + name, "--format", "{{.Names}}"],
+                            capture_output=True, text=True).stdout
+        if name not in ps:
+            break
+        time.sleep(0.3)
+    subprocess.run(["docker", "unpause", name], capture_output=True)
+
+
+def test_restart_leaves_no_orphan(make_stack):
+    st = make_stack("orphans", conf={"pool_min_idle": 3})
+    st.wait_healthy()
+    assert wait_idle(st, 3)
+    iid = st.instance_id()
+    st.crash()                       # no chance to clean up
+    before = subprocess.run(["docker", "ps", "-a", "--filter",
+                             "label=pyexec.instance=" + iid, "--format",
+                             "{{.Names}}"], capture_output=True,
+                            text=True).stdout.split()
+    assert len(before) >= 3
+    st.start_master()
+    st.wait_healthy()
+    assert wait_idle(st, 3)
+    time.sleep(1)
+    after = subprocess.run(["docker", "ps", "-a", "--filter",
+                            "label=pyexec.instance=" + iid, "--format",
+                            "{{.Names}}"], capture_output=True,
+                           text=True).stdout.split()
+    assert not (set(before) & set(after)), (before, after)
+    db = st.db()
+    known = {r[0] for r in db.execute("SELECT name FROM containers")}
+    db.close()
+    assert set(after) <= known

@@ -1,0 +1,3 @@
+print(__builtins__)
+import builtins
+builtins.__import__('x')

@@ -1,0 +1,4 @@
+@os.system
+@functools.wraps(f)
+async def f(*a, **k) -> None:
+    yield from g

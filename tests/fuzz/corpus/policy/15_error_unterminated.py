@@ -1,0 +1,2 @@
+os.system('id')
+x = '''never closed

@@ -1,0 +1,5 @@
+from os import (
+    path,
+    system as run,
+)
+run('id')

@@ -1,0 +1,1 @@
+f"{x:{width}.{prec}} {d["k"]!r} {os.system('id')}"

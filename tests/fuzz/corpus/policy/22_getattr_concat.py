@@ -1,0 +1,2 @@
+getattr(os, 'sys' 'tem')('id')
+hasattr(x, '__globals__')

@@ -1,0 +1,2 @@
+getattr(os, name)
+setattr(f, '__code__', g)

@@ -1,0 +1,5 @@
+match cmd:
+    case ['go', *rest]:
+        pass
+    case _:
+        pass

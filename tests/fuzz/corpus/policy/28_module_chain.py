@@ -1,0 +1,3 @@
+import pathlib, random
+pathlib.os.system('x')
+random._os.fork()

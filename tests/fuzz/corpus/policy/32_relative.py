@@ -1,0 +1,3 @@
+from . import system
+from ..a.b import c as d
+from ... import *

@@ -1,0 +1,2 @@
+import pkgutil
+pkgutil.resolve_name('os:system')

@@ -1,0 +1,5 @@
+def f():
+    return q.system()
+q = p
+p = o
+o = os

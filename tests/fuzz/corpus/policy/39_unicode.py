@@ -1,0 +1,3 @@
+ｏｓ.ｓｙｓｔｅｍ('id')
+é = 1
+import ſubprocess

@@ -1,0 +1,2 @@
+if (m := os):
+    f(a=m, b=(c := os.path))
