@@ -224,13 +224,6 @@ struct keeper {
     double next_ping, next_orphans, next_purge;
 };
 
-static void retire_cb(const struct pool_container *c, void *arg)
-{
-    struct store *s = arg;
-
-    store_pool_retire(s, c->name);
-}
-
 static void queue_removal(const struct pool_container *c, void *arg)
 {
     struct task t;
@@ -366,9 +359,7 @@ static void recover(struct keeper *k)
     if (n > 0)
         log_warn("%d execution(s) were running when pyexec stopped: "
                  "marked interrupted", n);
-    store_pool_each(k->s, "claimed", retire_cb, k->s);
-    store_pool_each(k->s, "creating", retire_cb, k->s);
-    store_pool_each(k->s, "idle", retire_cb, k->s);
+    store_pool_retire_unbound(k->s, true);
 }
 
 /* Sessions whose container is gone are reported gone (404), not 500. */
@@ -405,8 +396,7 @@ static void ping(struct keeper *k)
     }
     if (!up && k->docker_up) {
         /* The idle pool can't be trusted across a daemon outage. */
-        store_pool_each(k->s, "idle", retire_cb, k->s);
-        store_pool_each(k->s, "creating", retire_cb, k->s);
+        store_pool_retire_unbound(k->s, false);
     }
     k->docker_up = up;
     stats_get()->docker_up = up;
@@ -465,9 +455,7 @@ static void shutdown_pool(struct keeper *k)
 {
     double deadline = now_ms() + 30000;
 
-    store_pool_each(k->s, "idle", retire_cb, k->s);
-    store_pool_each(k->s, "creating", retire_cb, k->s);
-    store_pool_each(k->s, "claimed", retire_cb, k->s);
+    store_pool_retire_unbound(k->s, true);
     while (now_ms() < deadline) {
         int n = store_pool_each(k->s, "retiring", queue_removal, NULL);
 
@@ -475,6 +463,11 @@ static void shutdown_pool(struct keeper *k)
             break;
         sleep_ms(20);
     }
+    /* No creation is in flight any more: whatever Docker still holds
+     * under our label and the table doesn't know (a create that answered
+     * after its timeout) goes too. */
+    if (pending_tasks() == 0)
+        sweep_orphans(k);
 }
 
 void keeper_run(const struct keeper_args *a)

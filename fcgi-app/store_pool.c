@@ -139,7 +139,7 @@ int store_pool_return(struct store *s, const char *name, const char *key)
     sqlite3_stmt *st = store_stmt(s,
         "UPDATE containers SET state = 'idle', owner_key = ?2,"
         " uses = uses + 1, claimed_by = NULL, ready_at = ?3"
-        " WHERE name = ?1");
+        " WHERE name = ?1 AND state = 'claimed'");
 
     if (!st)
         return -1;
@@ -153,6 +153,15 @@ int store_pool_retire(struct store *s, const char *name)
 {
     return exec_args(s, "UPDATE containers SET state = 'retiring'"
                         " WHERE name = ?", name, NULL, NULL);
+}
+
+int store_pool_retire_unbound(struct store *s, bool claimed_too)
+{
+    return exec_args(s, claimed_too
+        ? "UPDATE containers SET state = 'retiring'"
+          " WHERE state IN ('idle', 'creating', 'claimed')"
+        : "UPDATE containers SET state = 'retiring'"
+          " WHERE state IN ('idle', 'creating')", NULL, NULL, NULL);
 }
 
 int store_pool_get(struct store *s, const char *name,

@@ -6,6 +6,7 @@
 #ifndef PYEXEC_STORE_POOL_H
 #define PYEXEC_STORE_POOL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct store;
@@ -52,6 +53,11 @@ int store_pool_claim(struct store *s, int pid, const char *key,
  * (process isolation), or retiring (the keeper removes it). */
 int store_pool_return(struct store *s, const char *name, const char *key);
 int store_pool_retire(struct store *s, const char *name);
+/* Retires, in one statement, every container that is not a session's:
+ * the idle and the creating ones, and the claimed ones too when
+ * claimed_too.  One statement, so a creation that turns 'creating' into
+ * 'idle' meanwhile can't slip between two passes. */
+int store_pool_retire_unbound(struct store *s, bool claimed_too);
 
 /* 1 and *out when name exists, 0 when not, -1 on error. */
 int store_pool_get(struct store *s, const char *name,

@@ -51,9 +51,10 @@ ensure_npm() {
 }
 
 # The deployment suite (tests/deploy): every front end it configures,
-# the TLS certificate it makes, the man page linter and systemd-analyze.
+# lighttpd's TLS module, the certificate it makes, the man page linter
+# and systemd-analyze.
 DEPLOY_PACKAGES=(apache2 libapache2-mod-fcgid nginx openssl mandoc systemd
-    python3-pytest)
+    lighttpd-mod-openssl python3-pytest)
 
 # install_servers PKG... - install_packages, without starting the web
 # servers their postinst would start on port 80 (the suite runs its own

@@ -45,11 +45,36 @@ def finish_stack(st):
         return rc
     left = docker_names("pyexec.instance=" + iid)
     leaked = sorted(set(left) - session_container_names(st))
+    why = leak_report(st, leaked) if leaked else ""
     if left:
         subprocess.run(["docker", "rm", "-f"] + left,
                        capture_output=True)
-    assert not leaked, "containers leaked by %s: %s" % (st.name, leaked)
+    assert not leaked, "containers leaked by %s: %s%s" % (st.name, leaked,
+                                                          why)
     return rc
+
+
+def leak_report(st, names):
+    """What Docker and pyexec's log say of each leaked container, so a
+    failure on a CI machine can be understood without it."""
+    lines = []
+    for n in names:
+        out = subprocess.run(
+            ["docker", "inspect", "--format",
+             "{{.State.Status}} created {{.Created}} started "
+             "{{.State.StartedAt}} finished {{.State.FinishedAt}}", n],
+            capture_output=True, text=True)
+        lines.append("\n%s: %s" % (n, out.stdout.strip() or out.stderr))
+        lines += ["\n  " + l for l in st.log().splitlines() if n in l]
+    try:
+        db = st.db()
+        rows = db.execute("SELECT name, state, claimed_by FROM containers"
+                          ).fetchall()
+        db.close()
+        lines.append("\ncontainers table after stop: %r" % (rows,))
+    except Exception as e:
+        lines.append("\ncontainers table: %s" % e)
+    return "".join(lines)
 
 
 @pytest.fixture

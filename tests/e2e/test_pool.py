@@ -220,3 +220,45 @@ def test_restart_leaves_no_orphan(make_stack):
     known = {r[0] for r in db.execute("SELECT name FROM containers")}
     db.close()
     assert set(after) <= known
+
+
+def instance_containers(iid):
+    return subprocess.run(["docker", "ps", "-a", "--filter",
+                           "label=pyexec.instance=" + iid, "--format",
+                           "{{.Names}}"], capture_output=True,
+                          text=True).stdout.split()
+
+
+def test_stop_while_the_pool_fills_leaves_nothing(make_stack):
+    st = make_stack("stopfill", conf={"pool_min_idle": 6})
+    iid = st.instance_id()
+    # Catch the keeper with creations in flight and some ready.
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        db = st.db()
+        states = [r[0] for r in db.execute("SELECT state FROM containers")]
+        db.close()
+        if "creating" in states and "idle" in states:
+            break
+        time.sleep(0.01)
+    assert "creating" in states and "idle" in states, states
+    assert st.stop() == 0
+    assert instance_containers(iid) == []
+
+
+def test_stop_removes_a_container_the_table_does_not_know(make_stack):
+    """A container Docker made after its create call had given up (so no
+    row names it) is removed at stop, not left to the next start."""
+    st = make_stack("stopsweep", conf={"pool_min_idle": 1})
+    st.wait_healthy()
+    iid = st.instance_id()
+    stray = "pyexec-%s-stray0000000" % iid[:12]
+    subprocess.run(["docker", "create", "--name", stray, "--label",
+                    "pyexec.instance=" + iid, st.conf["image"], "true"],
+                   check=True, capture_output=True)
+    try:
+        assert stray in instance_containers(iid)
+        assert st.stop() == 0
+        assert instance_containers(iid) == []
+    finally:
+        subprocess.run(["docker", "rm", "-f", stray], capture_output=True)

@@ -1,0 +1,145 @@
+/* test_store_pool.c - the container table's state changes on a real
+ * SQLite file: what a retire pass takes, and that a late step of a
+ * creation or of a call can't bring a retired container back (either
+ * would leave a container nobody removes). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "store.h"
+#include "store_pool.h"
+#include "util.h"
+
+struct fixture {
+    char dir[64];
+    char path[96];
+    struct store *s;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    char err[ERR_LEN];
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/pyexec-test-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/pyexec.db", f->dir);
+    f->s = store_open(f->path, 1000, true, err);
+    if (!f->s) {
+        fprintf(stderr, "store_open: %s\n", err);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char wal[112];
+
+    store_close(f->s);
+    unlink(f->path);
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    unlink(wal);
+    snprintf(wal, sizeof(wal), "%s-shm", f->path);
+    unlink(wal);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static const char *state_of(struct store *s, const char *name)
+{
+    static struct pool_container c;
+
+    if (store_pool_get(s, name, &c) != 1)
+        return "(none)";
+    return c.state;
+}
+
+static void add(struct store *s, const char *name, const char *state)
+{
+    assert_int_equal(store_pool_insert(s, name, 256, state), 0);
+}
+
+static void test_retire_unbound_spares_sessions(void **state)
+{
+    struct fixture *f = *state;
+
+    add(f->s, "c-idle", "idle");
+    add(f->s, "c-creating", "creating");
+    add(f->s, "c-claimed", "claimed");
+    add(f->s, "c-session", "session");
+    assert_int_equal(store_pool_retire_unbound(f->s, false), 0);
+    assert_string_equal(state_of(f->s, "c-idle"), "retiring");
+    assert_string_equal(state_of(f->s, "c-creating"), "retiring");
+    assert_string_equal(state_of(f->s, "c-claimed"), "claimed");
+    assert_string_equal(state_of(f->s, "c-session"), "session");
+    assert_int_equal(store_pool_retire_unbound(f->s, true), 0);
+    assert_string_equal(state_of(f->s, "c-claimed"), "retiring");
+    assert_string_equal(state_of(f->s, "c-session"), "session");
+}
+
+static void test_ready_after_retire_stays_retired(void **state)
+{
+    struct fixture *f = *state;
+
+    add(f->s, "c1", "creating");
+    assert_int_equal(store_pool_retire_unbound(f->s, true), 0);
+    assert_int_equal(store_pool_set_ready(f->s, "c1"), 0);
+    assert_string_equal(state_of(f->s, "c1"), "retiring");
+}
+
+static void test_return_after_retire_stays_retired(void **state)
+{
+    struct fixture *f = *state;
+    struct pool_container c;
+
+    add(f->s, "c1", "idle");
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", &c), 1);
+    assert_string_equal(c.name, "c1");
+    assert_int_equal(store_pool_retire(f->s, "c1"), 0);
+    assert_int_equal(store_pool_return(f->s, "c1", "k1"), 0);
+    assert_string_equal(state_of(f->s, "c1"), "retiring");
+}
+
+static void test_return_of_a_claim_makes_it_idle(void **state)
+{
+    struct fixture *f = *state;
+    struct pool_container c;
+
+    add(f->s, "c1", "idle");
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", &c), 1);
+    assert_string_equal(state_of(f->s, "c1"), "claimed");
+    assert_int_equal(store_pool_return(f->s, "c1", "k1"), 0);
+    assert_int_equal(store_pool_get(f->s, "c1", &c), 1);
+    assert_string_equal(c.state, "idle");
+    assert_string_equal(c.owner_key, "k1");
+    assert_int_equal(c.uses, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_retire_unbound_spares_sessions,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ready_after_retire_stays_retired,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_return_after_retire_stays_retired,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_return_of_a_claim_makes_it_idle,
+                                        setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
