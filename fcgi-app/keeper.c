@@ -15,7 +15,7 @@
  *   executions are marked 'interrupted'; its queue tickets are dropped.
  * - sessions idle past session_idle_timeout are ended.
  * - orphans: any container labelled with our instance id that the table
- *   doesn't know is removed (at start and every minute).
+ *   doesn't know is removed (at start, every minute and at stop).
  * - Docker down: the idle pool is retired (those containers can't be
  *   trusted after a daemon restart), /health and workers see docker_up = 0,
  *   and everything refills when the daemon answers again.

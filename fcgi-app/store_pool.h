@@ -50,7 +50,7 @@ int store_pool_delete(struct store *s, const char *name);
 int store_pool_claim(struct store *s, int pid, const char *key,
                      struct pool_container *out);
 /* Hands a claimed container back: idle again, bound to key, one more use
- * (process isolation), or retiring (the keeper removes it). */
+ * (process isolation).  A row retired meanwhile stays retiring. */
 int store_pool_return(struct store *s, const char *name, const char *key);
 int store_pool_retire(struct store *s, const char *name);
 /* Retires, in one statement, every container that is not a session's:
