@@ -50,33 +50,34 @@ class _SockFprog(ctypes.Structure):
                 ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def _io_uring_filter():
-    """A seccomp program that refuses io_uring_setup/enter/register (425 to
-    427 on every architecture below) with EPERM and allows the rest.
+# BPF opcodes and seccomp return values (linux/filter.h, linux/seccomp.h).
+_LD_ABS, _JEQ, _AND, _RET = 0x20, 0x15, 0x54, 0x06
+_ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1
 
-    Docker before 25.0 allows io_uring in its default profile, a large
-    kernel attack surface no Python program needs; this filter stacks on
-    that profile (filters only ever narrow).  The x32 bit is masked so the
-    x32 numbers are caught too.
-    """
-    ld, jeq, and_, ret = 0x20, 0x15, 0x54, 0x06
-    arches = (0xC000003E, 0x40000003, 0xC00000B7, 0x40000028)  # x86_64,
-    # i386, aarch64, arm: where 425-427 are io_uring
-    prog = [(ld, 0, 0, 4)]                              # arch
-    for i, arch in enumerate(arches):
-        last = i == len(arches) - 1
-        prog.append((jeq, len(arches) - 1 - i, 5 if last else 0, arch))
-    prog += [(ld, 0, 0, 0),                             # syscall number
-             (and_, 0, 0, 0xBFFFFFFF),
-             (jeq, 3, 0, 425), (jeq, 2, 0, 426), (jeq, 1, 0, 427),
-             (ret, 0, 0, 0x7FFF0000),                   # allow
-             (ret, 0, 0, 0x00050000 | 1)]               # errno EPERM
-    insns = (_SockFilter * len(prog))(*prog)
-    return insns, _SockFprog(len(prog), insns)
+# Refuses io_uring_setup/enter/register (425 to 427 on x86_64, i386,
+# aarch64 and arm, the x32 bit masked) with EPERM and allows the rest.
+# Docker before 25.0 allows io_uring in its default profile, a large kernel
+# attack surface no Python program needs; this filter stacks on that
+# profile (filters only ever narrow).  Jumps count from the next insn.
+_IO_URING_FILTER = (
+    (_LD_ABS, 0, 0, 4),             # 0: the audit architecture
+    (_JEQ, 3, 0, 0xC000003E),       # 1: x86_64 -> 5
+    (_JEQ, 2, 0, 0x40000003),       # 2: i386 -> 5
+    (_JEQ, 1, 0, 0xC00000B7),       # 3: aarch64 -> 5
+    (_JEQ, 0, 5, 0x40000028),       # 4: arm -> 5, any other -> 10
+    (_LD_ABS, 0, 0, 0),             # 5: the syscall number
+    (_AND, 0, 0, 0xBFFFFFFF),       # 6: without the x32 bit
+    (_JEQ, 3, 0, 425),              # 7: io_uring_setup -> 11
+    (_JEQ, 2, 0, 426),              # 8: io_uring_enter -> 11
+    (_JEQ, 1, 0, 427),              # 9: io_uring_register -> 11
+    (_RET, 0, 0, _ALLOW),           # 10
+    (_RET, 0, 0, _EPERM),           # 11
+)
 
-
-# Built once: the fork that installs it only makes one prctl call.
-_FILTER_INSNS, _FILTER = _io_uring_filter()
+# Built once (the fprog keeps its array alive): the fork that installs it
+# only makes one prctl call.
+_FILTER = _SockFprog(len(_IO_URING_FILTER),
+                     (_SockFilter * len(_IO_URING_FILTER))(*_IO_URING_FILTER))
 
 
 def drop_privileges():
