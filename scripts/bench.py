@@ -1,389 +1,374 @@
-"""bench.py - pyexec's benchmark (SPEC section 7), run by scripts/bench.
+"""bench.py - pyexec's benchmark (SPEC section 7, issue 15), run by
+scripts/bench.
 
-Brings up real stacks (pyexec-fcgi + lighttpd, the project's own
-lighttpd.conf, real dockerd) on loopback, one per mode, and measures every
-request through lighttpd.  Every answer is checked; errors are counted, not
-hidden.  Prints one table, with each figure's ratio to the machine's floors
-measured in the same run: a bare python3, and fresh containers per second
-through the Engine API with 4 parallel clients.
+Brings up real stacks (pyexec-fcgi + lighttpd with the project's own
+lighttpd.conf, the machine's dockerd) on loopback, one per mode, and
+measures every request through lighttpd.  Every answer is checked; errors
+and 503s are counted, not hidden.  Every row gets the machine's CPU per
+execution and the part of it spent outside the containers
+(benchlib/cpu.py says how), next to latency and throughput, and its ratio
+to a floor measured in the same run (benchlib/floors.py).  Then every
+target of issue 15, met or not, and where the CPU outside the containers
+went, by process.
+
+pyexec runs with its built-in defaults (a new user's), except the
+isolation mode under test and what --conf sets.  Each phase starts once
+the pool is full and pyexec is quiet, and ends once the pool is full and
+quiet again, so a phase pays for the containers it used up.
 """
 
 import argparse
-import http.client
-import json
 import os
-import statistics
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import stack as stack_mod  # noqa: E402
+from benchlib import cpu, engine, floors as floors_mod, load  # noqa: E402
+from benchlib import report  # noqa: E402
+from benchlib.probe import PLOT_BODY  # noqa: E402
 
-HELLO = "print('hello')"
-IMPORTS = ("import numpy, pandas, matplotlib\n"
-           "print(numpy.arange(10).sum() + len(pandas.DataFrame({'a': [1]})))")
-IMPORTS_OUT = "46\n"
-PLOT = ("import matplotlib.pyplot as plt\n"
-        "plt.figure(figsize=(6.4, 4.8))\nplt.plot([1, 3, 2])\nplt.show()")
+HELLO, HELLO_OUT = "print('hello')", "hello\n"
+IMPORTS = ("import numpy, pandas\n"
+           "df = pandas.DataFrame({'a': numpy.arange(10)})\n"
+           "print(int(df['a'].sum()) + len(df))")
+IMPORTS_OUT = "55\n"
+PLOT = PLOT_BODY + "plt.show()\n"
+QUIET_MS_PER_S = 30.0       # pyexec is settled below 3% of a core
 
-
-def pct(xs, p):
-    if not xs:
-        return float("nan")
-    xs = sorted(xs)
-    k = (len(xs) - 1) * p / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
-
-
-class Client:
-    """One keep-alive connection through lighttpd."""
-
-    def __init__(self, port, key):
-        self.port, self.key = port, key
-        self.conn = None
-
-    def post(self, path, body):
-        data = json.dumps(body).encode()
-        for attempt in (1, 2):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection(
-                        "127.0.0.1", self.port, timeout=120)
-                t0 = time.perf_counter()
-                self.conn.request("POST", path, data, {
-                    "Authorization": "Bearer " + self.key,
-                    "Content-Type": "application/json"})
-                r = self.conn.getresponse()
-                raw = r.read()
-                ms = (time.perf_counter() - t0) * 1000
-                return r.status, raw, ms
-            except (http.client.HTTPException, OSError):
-                self.conn = None
-                if attempt == 2:
-                    return 0, b"", 0.0
+# Phase sizes: (quick, full).
+SIZES = {
+    "process": {"hello_b2b": (100, 300), "hello_light": (5, 15),
+                "imports_b2b": (20, 50), "plot": (5, 20)},
+    "container": {"hello_b2b": (10, 30), "hello_light": (6, 15),
+                  "imports_b2b": (5, 10), "plot": (5, 10), "session": (5, 20)},
+    "cold": {"hello_b2b": (0, 10)},
+}
+LIGHT_GAP_S = 2.0
 
 
-def ok_hello(status, raw, want="hello\n"):
-    if status != 200:
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.quick
+        self.meter = cpu.Meter(cpu.Cgroups(), cpu.Labels(engine.Engine()))
+        self.rows = []
+        self.run_id = "%d-%d" % (os.getpid(), int(time.time()))
+
+    def size(self, mode, key):
+        return SIZES[mode][key][0 if self.quick else 1]
+
+    # ---- a stack ----
+
+    def start_stack(self, mode, conf):
+        st = stack_mod.Stack("bench-" + mode, conf=dict(
+            conf, image=self.args.image))
+        # Stack's test defaults out: pyexec's own defaults in.
+        for k in ("workers", "pool_min_idle", "pool_max", "pool_wait_ms",
+                  "log_level"):
+            if k not in conf:
+                st.conf.pop(k, None)
+        for kv in self.args.conf:
+            k, _, v = kv.partition("=")
+            st.conf[k.strip()] = v.strip()
+        st.start()
+        iid = st.instance_id()
+        self.meter.watch(lambda lb: lb.get("pyexec.instance") == iid,
+                         {st.lighttpd.pid: "lighttpd",
+                          st.master.pid: "pyexec-fcgi"})
+        return st, iid
+
+    def stop_stack(self, st, iid):
+        try:
+            st.stop()
+        finally:
+            left = remove_labelled("pyexec.instance=" + iid)
+            if left:
+                print("warning: %d container(s) of %s were left behind "
+                      "by pyexec; removed" % (left, iid), file=sys.stderr)
+        return left
+
+    def settle(self, st, timeout):
+        """Waits for a full pool, then for pyexec to go quiet."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = st.get("/health", key=False)
+            if r.status == 200:
+                p = r.json["pool"]
+                if p["idle"] >= p["min_idle"] and p["starting"] == 0:
+                    break
+            time.sleep(0.25)
+        while time.monotonic() < deadline:
+            if self.meter.quiet_rate(0.5) < QUIET_MS_PER_S:
+                return True
         return False
-    try:
-        j = json.loads(raw)
-    except ValueError:
-        return False
-    return j.get("status") == "completed" and j.get("stdout") == want
 
+    # ---- a phase ----
 
-def sequential(st, code, want, n, gap_s=0.0, body_extra=None):
-    c = Client(st.port, st.key)
-    lat, errors = [], 0
-    for _ in range(n):
-        body = {"code": code}
-        body.update(body_extra or {})
-        status, raw, ms = c.post("/execute", body)
-        if ok_hello(status, raw, want):
-            lat.append(ms)
-        else:
-            errors += 1
-        if gap_s:
-            time.sleep(gap_s)
-    return lat, errors
+    def phase(self, st, mode, key, measure, run, cpu_floor, lat_floor,
+              note=""):
+        settle_s = 15 if self.quick else 40
+        self.settle(st, settle_s)
+        self.meter.start()
+        res = run()
+        self.settle(st, settle_s)
+        acct = self.meter.stop()
+        n = res.n
+        per = (lambda v: v / n) if n else (lambda v: None)
+        row = {"mode": mode, "key": key, "measure": measure, "n": n,
+               "errors": res.errors, "n503": res.n503,
+               "p50_ms": load.pct(res.lat, 50), "p99_ms": load.pct(res.lat, 99),
+               "rate": res.rate if key.startswith("c") else None,
+               "wall_s": res.wall,
+               "cpu_ms": per(acct["cpu_ms"]),
+               "outside_ms": per(acct["outside_ms"]),
+               "neighbours_ms": per(acct["neighbours_ms"]),
+               "machine_ms": per(acct["machine_ms"]),
+               "containers_ms": per(acct["containers_ours_ms"]),
+               "cpu_floor": cpu_floor, "lat_floor": lat_floor,
+               "acct": acct, "bad_samples": res.samples}
+        extra = []
+        if acct["containers_new"]:
+            extra.append("%d new containers seen" % acct["containers_new"])
+        extra.append("busy %.0f%%" % acct["busy_pct"])
+        row["note"] = "; ".join(([note] if note else []) + extra)
+        self.rows.append(row)
+        say("%s %s: n=%d p50=%s CPU/ex=%s outside=%s errs=%d 503=%d" % (
+            mode, measure, n, report.fmt(row["p50_ms"]),
+            report.fmt(row["cpu_ms"]), report.fmt(row["outside_ms"]),
+            res.errors, res.n503))
+        return row
 
+    def mode(self, mode):
+        conf = {"isolation": "process" if mode == "process" else "container"}
+        if mode == "cold":
+            conf["pool_min_idle"] = 0
+        hello_floor = "bare" if mode == "process" else "churn"
+        heavy_floor = "heavy" if mode == "process" else "churn"
+        say("starting the %s stack" % mode)
+        st, iid = self.start_stack(mode, conf)
+        try:
+            st.wait_healthy(180)
+            self.mode_phases(st, mode, hello_floor, heavy_floor)
+            if mode != "cold":
+                self.memory_rows(st, mode, iid)
+        finally:
+            self.stop_stack(st, iid)
 
-def concurrent(st, code, want, clients, seconds):
-    lat, errors = [], [0]
-    lock = threading.Lock()
-    stop = time.time() + seconds
+    def idle(self, st, mode, seconds):
+        """pyexec with nothing to do: CPU per second."""
+        self.settle(st, 15 if self.quick else 40)
+        self.meter.start()
+        time.sleep(seconds)
+        acct = self.meter.stop()
 
-    def run():
-        c = Client(st.port, st.key)
-        while time.time() < stop:
-            status, raw, ms = c.post("/execute", {"code": code})
-            with lock:
-                if ok_hello(status, raw, want):
-                    lat.append(ms)
-                else:
-                    errors[0] += 1
+        def per(v):
+            return v / acct["wall_s"]
+        self.rows.append({
+            "mode": mode, "key": "idle", "measure": "idle, per second",
+            "seconds": acct["wall_s"], "cpu_ms": per(acct["cpu_ms"]),
+            "outside_ms": per(acct["outside_ms"]),
+            "neighbours_ms": per(acct["neighbours_ms"]),
+            "containers_ms": per(acct["containers_ours_ms"]),
+            "acct": acct, "note": "CPU-ms per second over %.0f s without "
+            "requests" % acct["wall_s"]})
+        say("%s idle: %.1f CPU-ms/s" % (mode, per(acct["cpu_ms"])))
 
-    t0 = time.time()
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.time() - t0
-    return lat, errors[0], len(lat) / wall
-
-
-def session_calls(st, n):
-    c = Client(st.port, st.key)
-    sid = "bench-%d" % os.getpid()
-    t0 = time.perf_counter()
-    status, raw, first_ms = c.post("/execute", {"session_id": sid,
-                                                "code": "x = 1\nx"})
-    first_ok = status == 200
-    lat, errors = [], 0
-    for _ in range(n):
-        status, raw, ms = c.post("/execute", {"session_id": sid,
-                                              "code": "x += 1\nprint('hello')"})
-        if ok_hello(status, raw):
-            lat.append(ms)
-        else:
-            errors += 1
-    c.post("/release", {"session_id": sid})
-    return first_ms if first_ok else float("nan"), lat, errors
-
-
-def wait_pool(st, idle, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r = st.get("/health", key=False)
-        if r.status == 200 and r.json["pool"]["idle"] >= idle:
+    def mode_phases(self, st, mode, hello_floor, heavy_floor):
+        port, key = st.port, st.key
+        if mode != "cold":
+            self.idle(st, mode, 5 if self.quick else 15)
+        seq = load.sequential
+        n = self.size(mode, "hello_b2b")
+        self.phase(st, mode, "hello_b2b", "hello back-to-back",
+                   lambda: seq(port, key, HELLO, HELLO_OUT, n),
+                   hello_floor, "python")
+        if mode == "cold":
             return
-        time.sleep(0.2)
+        n = self.size(mode, "hello_light")
+        self.phase(st, mode, "hello_light", "hello, 1 every %g s" % LIGHT_GAP_S,
+                   lambda: seq(port, key, HELLO, HELLO_OUT, n, LIGHT_GAP_S),
+                   hello_floor, "python")
+        n = self.size(mode, "imports_b2b")
+        self.phase(st, mode, "imports_b2b", "numpy+pandas back-to-back",
+                   lambda: seq(port, key, IMPORTS, IMPORTS_OUT, n),
+                   heavy_floor, None)
+        n = self.size(mode, "plot")
+        self.phase(st, mode, "plot", "plot 640x480, 1 every 0.5 s",
+                   lambda: seq(port, key, PLOT, None, n, 0.5),
+                   "plot", "plot")
+        secs = self.args.seconds
+        for c in ((8,) if self.quick else (4, 8)):
+            s = secs if c == 8 else max(secs // 2, 10)
+            self.phase(st, mode, "c%d" % c, "hello concurrency %d, %d s"
+                       % (c, s),
+                       lambda c=c, s=s: load.concurrent(port, key, HELLO,
+                                                        HELLO_OUT, c, s),
+                       hello_floor, None)
+        if mode == "container":
+            n = self.size(mode, "session")
+            sid = "bench-%s" % self.run_id
+            first = []
+
+            def session():
+                f, res = load.session_calls(port, key, n, sid)
+                first.append(f)
+                return res
+            self.phase(st, mode, "session", "session call", session,
+                       None, "python")
+            f = first[0]
+            self.rows.append({"mode": mode, "key": "session_first",
+                              "measure": "session first call", "n": f.n,
+                              "errors": f.errors, "n503": f.n503,
+                              "p50_ms": load.pct(f.lat, 50),
+                              "p99_ms": load.pct(f.lat, 99),
+                              "cpu_ms": None, "outside_ms": None,
+                              "lat_floor": "python"})
+
+    def memory_rows(self, st, mode, iid):
+        workers = [p for p in st.children()
+                   if read(p, "comm") == "pyexec-worker"]
+        rss = sorted(rss_kb(p) for p in workers)
+        if rss:
+            self.rows.append({"mode": mode, "key": "worker_rss",
+                              "measure": "RSS per FastCGI worker",
+                              "note": "%.1f MB" % (rss[len(rss) // 2] / 1024)})
+        mem = container_memory_mb(self.meter, iid)
+        if mem:
+            self.rows.append({"mode": mode, "key": "container_memory",
+                              "measure": "memory of an idle warm container",
+                              "note": "%.0f MB" % mem})
+
+
+# ---- helpers ----
+
+def say(msg):
+    print("==> " + msg, file=sys.stderr, flush=True)
+
+
+def read(pid, name):
+    try:
+        with open("/proc/%d/%s" % (pid, name)) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def rss_kb(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
+    for line in read(pid, "status").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
     return 0
 
 
-def container_memory_mb(st):
-    """Memory charged to the cgroup of one idle pool container."""
-    iid = st.instance_id()
-    names = subprocess.run(
-        ["docker", "ps", "--filter", "label=pyexec.instance=" + iid,
-         "--format", "{{.ID}}"], capture_output=True, text=True).stdout.split()
+def container_memory_mb(meter, iid):
+    """Median memory charged to the cgroup of our idle containers."""
     vals = []
-    for cid in names[:3]:
-        full = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", cid],
-                              capture_output=True, text=True).stdout.strip()
-        for path in ("/sys/fs/cgroup/memory/docker/%s/memory.usage_in_bytes",
-                     "/sys/fs/cgroup/system.slice/docker-%s.scope/memory.current"):
-            try:
-                with open(path % full) as f:
-                    vals.append(int(f.read()) / 2**20)
-                break
-            except OSError:
-                continue
-    return statistics.median(vals) if vals else float("nan")
-
-
-# ---- floors ----
-
-def floor_python(n=50):
-    py = "/usr/bin/python3"
-    lat = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        subprocess.run([py, "-c", HELLO], stdout=subprocess.DEVNULL)
-        lat.append((time.perf_counter() - t0) * 1000)
-    return lat
-
-
-def floor_containers(image, clients=4, seconds=20):
-    """Fresh containers per second through the Engine API (create, start,
-    wait, remove) with `clients` parallel clients, as the seeds do it."""
-    import socket as sk
-
-    def call(method, path, body=None):
-        s = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
-        s.connect("/var/run/docker.sock")
-        data = json.dumps(body).encode() if body is not None else b""
-        req = ("%s %s HTTP/1.0\r\nHost: docker\r\nContent-Type: "
-               "application/json\r\nContent-Length: %d\r\n\r\n"
-               % (method, path, len(data))).encode() + data
-        s.sendall(req)
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-        s.close()
-        raw = b"".join(chunks)
-        head, _, body = raw.partition(b"\r\n\r\n")
-        return int(head.split()[1]), body
-
-    lat, errors, lock = [], [0], threading.Lock()
-    stop = time.time() + seconds
-
-    def run():
-        while time.time() < stop:
-            t0 = time.perf_counter()
-            st, body = call("POST", "/v1.41/containers/create", {
-                "Image": image, "Entrypoint": ["python3", "-c", HELLO],
-                "User": "10001:10001",
-                "Labels": {"pyexec.bench": "1"},
-                "HostConfig": {"NetworkMode": "none", "CapDrop": ["ALL"],
-                               "ReadonlyRootfs": True,
-                               "Memory": 256 << 20,
-                               "MemorySwap": 256 << 20}})
-            if st != 201:
-                with lock:
-                    errors[0] += 1
-                continue
-            cid = json.loads(body)["Id"]
-            ok = call("POST", "/v1.41/containers/%s/start" % cid)[0] == 204
-            ok = ok and call("POST", "/v1.41/containers/%s/wait" % cid)[0] == 200
-            call("DELETE", "/v1.41/containers/%s?force=1" % cid)
-            with lock:
-                if ok:
-                    lat.append((time.perf_counter() - t0) * 1000)
-                else:
-                    errors[0] += 1
-
-    t0 = time.time()
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return lat, errors[0], len(lat) / (time.time() - t0)
-
-
-# ---- the run ----
-
-ROWS = []
-
-
-def row(mode, what, lat=None, errors=0, rate=None, note=""):
-    ROWS.append((mode, what, lat, errors, rate, note))
-
-
-def bench_mode(mode, conf, args):
-    st = stack_mod.Stack("bench-" + mode, conf=conf)
-    st.start()
-    try:
-        st.wait_healthy(180)
-        idle = conf.get("pool_min_idle", 4)
-        if idle:
-            wait_pool(st, idle)
-            time.sleep(2)               # let the runners preload
-        n = args.sequential
-        lat, e = sequential(st, HELLO, "hello\n", n)
-        row(mode, "hello back-to-back", lat, e)
-        if idle:
-            wait_pool(st, idle)
-            time.sleep(1)
-        lat, e = sequential(st, HELLO, "hello\n", args.light, gap_s=0.5)
-        row(mode, "hello light load (1 / 500 ms)", lat, e)
-        if idle:
-            wait_pool(st, idle)
-            time.sleep(2)
-        lat, e = sequential(st, IMPORTS, IMPORTS_OUT, min(n, 50))
-        row(mode, "numpy+pandas+mpl back-to-back", lat, e)
-        if idle:
-            wait_pool(st, idle)
-            time.sleep(2)
-        lat, e = sequential(st, IMPORTS, IMPORTS_OUT, args.light, gap_s=0.5)
-        row(mode, "numpy+pandas+mpl light load", lat, e)
-        if mode == "container":
-            time.sleep(2)
-            lat, e = sequential(st, PLOT, "", 10, gap_s=0.5)
-            row(mode, "plot 640x480 light load", lat, e)
-        for c in (4, 8):
-            if idle:
-                wait_pool(st, idle)
-            lat, e, rate = concurrent(st, HELLO, "hello\n", c, args.seconds)
-            row(mode, "hello concurrency %d, %ds" % (c, args.seconds), lat,
-                e, rate)
-        if mode == "container":
-            wait_pool(st, idle)
-            time.sleep(2)
-            first, lat, e = session_calls(st, args.light)
-            row(mode, "session call", lat, e)
-            row(mode, "session first result (idle pool)", [first], 0)
-            workers = [p for p in st.children()
-                       if open("/proc/%d/comm" % p).read().strip()
-                       == "pyexec-worker"]
-            rss = statistics.median([rss_kb(p) for p in workers]) / 1024
-            row(mode, "RSS per FastCGI worker", None, 0, None,
-                "%.1f MB" % rss)
-            row(mode, "memory of a warm container", None, 0, None,
-                "%.0f MB" % container_memory_mb(st))
-    finally:
-        st.stop()
-
-
-def fmt(x):
-    return "%.1f" % x if x == x else "-"
-
-
-def print_table(floors):
-    py_p50 = floors["python_p50"]
-    churn = floors["containers_per_s"]
-    print()
-    print("pyexec benchmark: %s, %d cores" % (time.strftime("%Y-%m-%d %H:%M"),
-                                              os.cpu_count()))
-    print("floors: bare python3 p50 %.1f ms; fresh containers %.2f/s "
-          "(p50 %.0f ms each, 4 clients)" % (py_p50, churn,
-                                            floors["container_p50"]))
-    print()
-    hdr = "%-10s %-36s %7s %8s %8s %9s %6s  %s" % (
-        "mode", "measure", "n", "p50 ms", "p99 ms", "rate/s", "errs", "vs floor")
-    print(hdr)
-    print("-" * len(hdr))
-    for mode, what, lat, errors, rate, note in ROWS:
-        if lat is None:
-            print("%-10s %-36s %7s %8s %8s %9s %6s  %s" % (
-                mode, what, "", "", "", "", "", note))
+    for cid in meter.cgroups.containers():
+        if meter.labels.get(cid).get("pyexec.instance") != iid:
             continue
-        p50, p99 = pct(lat, 50), pct(lat, 99)
-        if rate is not None:
-            vs = "%.2fx churn" % (rate / churn) if churn else ""
-        else:
-            vs = "%.2fx python3" % (p50 / py_p50) if py_p50 else ""
-        print("%-10s %-36s %7d %8s %8s %9s %6d  %s" % (
-            mode, what, len(lat), fmt(p50), fmt(p99),
-            fmt(rate) if rate is not None else "", errors, vs))
+        for path in ("/sys/fs/cgroup/memory/docker/%s/memory.usage_in_bytes",
+                     "/sys/fs/cgroup/system.slice/docker-%s.scope/"
+                     "memory.current",
+                     "/sys/fs/cgroup/docker/%s/memory.current"):
+            v = cpu.read_int(path % cid)
+            if v is not None:
+                vals.append(v / 2**20)
+                break
+    vals.sort()
+    return vals[len(vals) // 2] if vals else None
+
+
+def remove_labelled(label):
+    """Removes every container with the label; returns how many."""
+    e = engine.Engine()
+    try:
+        ids = e.list_ids(label)
+        for cid in ids:
+            e.remove(cid)
+    finally:
+        e.close()
+    return len(ids)
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "-C", HERE, "rev-parse", "--short",
+                               "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(
+        description="pyexec's benchmark: latency, throughput and CPU per "
+        "execution beside floors measured in the same run (issue 15).")
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer samples and 20 s concurrency phases "
+                         "(about 2-3 minutes)")
+    ap.add_argument("--only", default="floors,process,container,cold",
+                    help="comma list of floors, process, container, cold "
+                         "(default: all; --quick leaves cold out)")
+    ap.add_argument("--seconds", type=int, default=None,
+                    help="concurrency 8 phase length (60, --quick 20)")
+    ap.add_argument("--image", default=os.environ.get(
+        "PYEXEC_TEST_IMAGE", "pyexec-sandbox:latest"))
+    ap.add_argument("--conf", action="append", default=[],
+                    metavar="KEY=VALUE", help="a pyexec.conf key for the "
+                    "stacks (repeatable)")
+    ap.add_argument("--floors", metavar="FILE",
+                    help="take the floors from an earlier --json FILE "
+                         "instead of measuring them")
+    ap.add_argument("--json", metavar="FILE",
+                    help="also write every row and target as JSON")
+    args = ap.parse_args()
+    if args.seconds is None:
+        args.seconds = 20 if args.quick else 60
+    args.only = [m.strip() for m in args.only.split(",") if m.strip()]
+    bad = set(args.only) - {"floors", "process", "container", "cold"}
+    if bad:
+        ap.error("--only: unknown %s" % ", ".join(sorted(bad)))
+    if args.quick and "cold" in args.only and "--only" not in sys.argv:
+        args.only.remove("cold")
+    return args
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=int, default=30)
-    ap.add_argument("--sequential", type=int, default=200)
-    ap.add_argument("--light", type=int, default=20)
-    ap.add_argument("--modes", default="process,container,cold")
-    ap.add_argument("--workers", type=int, default=8)
-    args = ap.parse_args()
-
+    args = parse_args()
+    t0 = time.monotonic()
+    b = Bench(args)
+    label = {"pyexec.bench": b.run_id}
     floors = {}
-    lat = floor_python()
-    floors["python_p50"] = pct(lat, 50)
-    lat, _, rate = floor_containers(stack_mod.IMAGE)
-    floors["containers_per_s"] = rate
-    floors["container_p50"] = pct(lat, 50)
-    row("floor", "bare python3 -c print('hello')", floor_python(), 0)
-    row("floor", "fresh container create+start+wait+rm", lat, 0)
-
-    base = {"workers": args.workers, "pool_max": 32, "pool_wait_ms": 60000,
-            "log_level": "warn"}
-    modes = {
-        "process": dict(base, isolation="process", pool_min_idle=4),
-        "container": dict(base, isolation="container", pool_min_idle=4),
-        "cold": dict(base, isolation="container", pool_min_idle=0),
-    }
-    for m in args.modes.split(","):
-        if m == "cold":
-            conf = modes[m]
-            st_args = argparse.Namespace(**vars(args))
-            st_args.sequential = min(args.sequential, 30)
-            st_args.light = min(args.light, 10)
-            st_args.seconds = min(args.seconds, 20)
-            bench_mode(m, conf, st_args)
-        else:
-            bench_mode(m, modes[m], args)
-    print_table(floors)
+    try:
+        if args.floors:
+            floors = report.load_floors(args.floors)
+        elif "floors" in args.only:
+            say("measuring the floors")
+            floors = floors_mod.measure_all(b.meter, args.image, label,
+                                            args.quick)
+            for name, f in floors.items():
+                f["note"] = floors_mod.describe(name, f)
+        for mode in ("process", "container", "cold"):
+            if mode in args.only:
+                b.mode(mode)
+    finally:
+        remove_labelled("pyexec.bench=" + b.run_id)
+    meta = {"commit": git_commit(), "date": time.strftime("%Y-%m-%d %H:%M"),
+            "cores": os.cpu_count(), "image": args.image,
+            "quick": args.quick, "c8_seconds": args.seconds,
+            "cgroups": b.meter.cgroups.describe(),
+            "conf": args.conf, "wall_s": round(time.monotonic() - t0, 1)}
+    tgts = report.targets(floors, b.rows, meta)
+    report.print_table(meta, floors, b.rows, sys.stdout)
+    report.print_targets(tgts, sys.stdout)
+    report.print_breakdown(b.rows, sys.stdout)
+    print("\nbench took %.0f s" % meta["wall_s"])
+    if args.json:
+        report.write_json(args.json, meta, floors, b.rows, tgts)
 
 
 if __name__ == "__main__":
