@@ -3,6 +3,8 @@
   python   bare `python3 -c "print('hello')"` on the host, one after another
   bare     fork + exit of a bare Python inside the sandbox image
   heavy    fork + exit of the preloaded interpreter inside the image
+  *_finalize  the same, the child leaving through sys.exit() (for
+           reference: no target uses them)
   churn    docker create + start + wait + rm of the image running
            `python3 -c "print('hello')"` with pyexec's container options,
            through the Engine API, 4 clients
@@ -62,7 +64,8 @@ def in_image(image, labels, seconds):
         raise RuntimeError("floor probe exited %s:\n%s" % (code, err[-2000:]))
     got = json.loads(out)
     floors = {}
-    for name in ("bare", "heavy", "plot"):
+    for name in ("bare", "bare_finalize", "heavy", "heavy_finalize",
+                 "plot"):
         m = got[name]
         floors[name] = {
             "n": m["n"], "cpu_ms": max(m["net_ms"], m["cgroup_ms"]),
@@ -131,7 +134,7 @@ def measure_all(meter, image, labels, quick):
 
 def describe(name, f):
     """One line of notes for the floor's row."""
-    if name in ("bare", "heavy", "plot"):
+    if name in ("bare", "bare_finalize", "heavy", "heavy_finalize", "plot"):
         s = ("machine %.2f, less background %.2f; cgroup %.2f; "
              "background %.0f%%; RSS %.0f MB" % (
                  f["machine_ms"], f["net_ms"], f["cgroup_ms"],

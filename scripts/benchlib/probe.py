@@ -4,10 +4,12 @@ Run as `python3 -I -c <this file> SECONDS`; prints one JSON object.  Each
 measure calls its operation for SECONDS (in bursts, see measure()).  In
 order:
 
-  bare    fork + exit of a bare Python (child os._exit(0), parent waits)
+  bare    fork + exit of a bare Python (child os._exit(0), parent waits),
+          then the same with the child leaving through sys.exit(0)
   heavy   the same after importing what the runner preloads (numpy,
           pandas, matplotlib.pyplot with a font drawn once) and
-          gc.freeze(), as sandbox/pyexec_sandbox/server.py does
+          gc.freeze(), as sandbox/pyexec_sandbox/server.py does; then
+          through sys.exit(0) too
   plot    PLOT_BODY rendered to PNG in this warm process
           (matplotlib imported and one plot drawn before timing)
 
@@ -129,6 +131,16 @@ def fork_exit():
     os.waitpid(pid, 0)
 
 
+def fork_finalize():
+    """The child leaves through sys.exit(): the interpreter's finalization
+    touches its objects, and every page it touches is copied."""
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        sys.exit(0)
+    os.waitpid(pid, 0)
+
+
 def preload():
     # matplotlib wants a writable config dir; link the image's font cache
     # into it, as the runner does for every job.
@@ -153,12 +165,14 @@ def main(seconds):
     for _ in range(3):
         fork_exit()
     out["bare"] = measure(seconds, fork_exit)
+    out["bare_finalize"] = measure(seconds / 2, fork_finalize)
     t = time.perf_counter()
     preload()
     out["preload_s"] = time.perf_counter() - t
     for _ in range(3):
         fork_exit()
     out["heavy"] = measure(seconds, fork_exit)
+    out["heavy_finalize"] = measure(seconds / 2, fork_finalize)
     plot = compile(PLOT_BODY + PLOT_SAVE, "<plot>", "exec")
     exec(plot, {})                      # the one plot drawn before timing
     out["plot"] = measure(seconds, lambda: exec(plot, {}))

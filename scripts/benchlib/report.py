@@ -13,12 +13,16 @@ from .cpu import CATEGORIES
 FLOOR_NAMES = {
     "python": "bare python3 -c print('hello') (host)",
     "bare": "fork+exit, bare python (image)",
+    "bare_finalize": "  same, child ends in sys.exit()",
     "heavy": "fork+exit, preloaded python (image)",
+    "heavy_finalize": "  same, child ends in sys.exit()",
     "churn": "docker create+start+wait+rm (image)",
     "plot": "plot 640x480 to PNG, warm (image)",
 }
 FLOOR_SHORT = {"python": "python3", "bare": "bare-fork",
                "heavy": "preloaded-fork", "churn": "churn",
+               "bare_finalize": "bare-fork+finalize",
+               "heavy_finalize": "preloaded-fork+finalize",
                "plot": "render"}
 
 
