@@ -94,6 +94,26 @@ class Engine:
             i += 8 + size
         return b"".join(out).decode(), b"".join(err).decode()
 
+    def follow(self, cid):
+        """Yields (stream, line) as the container writes them, until it
+        exits; stream 1 is stdout, 2 stderr.  Takes the connection."""
+        self.conn.request("GET", "/containers/%s/logs?follow=1&stdout=1"
+                          "&stderr=1" % cid)
+        r = self.conn.getresponse()
+        if r.status != 200:
+            raise EngineError("logs: %d" % r.status)
+        partial = {1: b"", 2: b""}
+        while True:
+            head = r.read(8)
+            if len(head) < 8:
+                break
+            kind, size = head[0], struct.unpack(">I", head[4:8])[0]
+            data = partial.get(kind, b"") + r.read(size)
+            *lines, partial[kind] = data.split(b"\n")
+            for line in lines:
+                yield kind, line.decode("utf-8", "replace")
+        self.conn.close()
+
     def remove(self, cid):
         status, _ = self.call("DELETE", "/containers/%s?force=1&v=1" % cid)
         return status in (204, 404)

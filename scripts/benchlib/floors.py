@@ -46,36 +46,57 @@ def host_python(seconds, min_n=20):
             "cpu_ms": own / len(lat)}
 
 
-def in_image(image, labels, seconds):
-    """The probe's three floors, from one container.  CPU per operation
-    is the machine's, less the machine's background (probe.measure), but
-    never less than what the container's own cgroup counted."""
+def in_image(meter, image, labels, seconds):
+    """The probe's floors, from one container, each bracketed by the
+    meter as a row is: CPU per operation is the machine's, less the
+    bench's and the neighbours'."""
     body = engine.create_body(
         image, ["python3", "-I", "-c", PROBE_SRC, str(seconds)],
         labels, env={"MPLBACKEND": "agg",
                      "MPLCONFIGDIR": "/tmp/matplotlib",
                      "OPENBLAS_NUM_THREADS": "1"})
-    e = engine.Engine()
+    key, value = next(iter(labels.items()))
+    meter.watch(lambda lb: lb.get(key) == value)
+    e, logs = engine.Engine(), engine.Engine()
+    floors, errors, preload_s = {}, [], None
     try:
-        code, out, err = engine.run_once(e, body)
+        cid = e.create(body)
+        try:
+            e.start(cid)
+            for stream, line in logs.follow(cid):
+                word, _, rest = line.partition(" ")
+                if stream != 1:
+                    errors.append(line)
+                elif word == "begin":
+                    meter.start()
+                elif word == "end":
+                    acct = meter.stop()
+                    name, _, raw = rest.partition(" ")
+                    floors[name] = probe_floor(json.loads(raw), acct)
+                elif word == "preload":
+                    preload_s = float(rest)
+            code = e.wait(cid)
+        finally:
+            e.remove(cid)
     finally:
         e.close()
-    if code != 0:
-        raise RuntimeError("floor probe exited %s:\n%s" % (code, err[-2000:]))
-    got = json.loads(out)
-    floors = {}
-    for name in ("bare", "bare_finalize", "heavy", "heavy_finalize",
-                 "plot"):
-        m = got[name]
-        floors[name] = {
-            "n": m["n"], "cpu_ms": max(m["net_ms"], m["cgroup_ms"]),
-            "machine_ms": m["machine_ms"], "net_ms": m["net_ms"],
-            "background_pct": m["background_pct"],
+        logs.close()
+    if code != 0 or len(floors) != 5:
+        raise RuntimeError("floor probe exited %s:\n%s" % (
+            code, "\n".join(errors)[-2000:]))
+    floors["heavy"]["preload_s"] = preload_s
+    return floors
+
+
+def probe_floor(m, acct):
+    n = m["n"]
+    return {"n": n, "cpu_ms": acct["cpu_ms"] / n,
+            "machine_ms": acct["machine_ms"] / n,
+            "neighbours_ms": acct["neighbours_ms"] / n,
+            "outside_ms": acct["outside_ms"] / n,
             "cgroup_ms": m["cgroup_ms"], "process_ms": m["process_ms"],
             "p50_ms": pct(m["wall_ms"], 50), "p99_ms": pct(m["wall_ms"], 99),
-            "rss_mb": m["rss_mb"]}
-    floors["heavy"]["preload_s"] = got["preload_s"]
-    return floors
+            "rss_mb": m["rss_mb"], "busy_pct": acct["busy_pct"]}
 
 
 def churn(meter, image, labels, seconds, clients=4):
@@ -127,7 +148,7 @@ def measure_all(meter, image, labels, quick):
     """Every floor, in a fixed order; returns {name: floor}."""
     floors = {}
     floors["python"] = host_python(2 if quick else 5)
-    floors.update(in_image(image, labels, 2 if quick else 5))
+    floors.update(in_image(meter, image, labels, 2 if quick else 5))
     floors["churn"] = churn(meter, image, labels, 10 if quick else 30)
     return floors
 
@@ -135,10 +156,9 @@ def measure_all(meter, image, labels, quick):
 def describe(name, f):
     """One line of notes for the floor's row."""
     if name in ("bare", "bare_finalize", "heavy", "heavy_finalize", "plot"):
-        s = ("machine %.2f, less background %.2f; cgroup %.2f; "
-             "background %.0f%%; RSS %.0f MB" % (
-                 f["machine_ms"], f["net_ms"], f["cgroup_ms"],
-                 f["background_pct"], f["rss_mb"]))
+        s = ("in its cgroup %.2f, outside %.2f; neighbours %.1f; "
+             "RSS %.0f MB" % (f["cgroup_ms"], f["outside_ms"],
+                              f["neighbours_ms"], f["rss_mb"]))
         if "preload_s" in f:
             s += "; preload %.1f s" % f["preload_s"]
         return s

@@ -1,24 +1,29 @@
 """probe - the floors measured inside the sandbox image, in one container.
 
-Run as `python3 -I -c <this file> SECONDS`; prints one JSON object.  Each
-measure calls its operation for SECONDS (in bursts, see measure()).  In
-order:
+Run as `python3 -I -c <this file> SECONDS`.  Each measure calls its
+operation in a loop for SECONDS, announced on stdout so that the host
+(floors.in_image) brackets it with its CPU meter, as it does a row:
+
+  begin NAME            then HANDOVER_S asleep, then the loop
+  end NAME {json}       the loop's count and its own figures; then
+                        HANDOVER_S asleep before the next step
+
+In order:
 
   bare    fork + exit of a bare Python (child os._exit(0), parent waits),
-          then the same with the child leaving through sys.exit(0)
-  heavy   the same after importing what the runner preloads (numpy,
+  bare_finalize   the same, the child leaving through sys.exit(0)
+  heavy   fork + exit after importing what the runner preloads (numpy,
           pandas, matplotlib.pyplot with a font drawn once) and
-          gc.freeze(), as sandbox/pyexec_sandbox/server.py does; then
-          through sys.exit(0) too
-  plot    PLOT_BODY rendered to PNG in this warm process
-          (matplotlib imported and one plot drawn before timing)
+          gc.freeze(), as sandbox/pyexec_sandbox/server.py does
+  heavy_finalize  the same through sys.exit(0)
+  plot    PLOT_BODY rendered to PNG in this warm process (matplotlib
+          imported and one plot drawn before timing)
 
-For each: CPU per operation from /proc/stat around the loop (the whole
-machine: page-table copies and teardown land in the kernel, some of it
-in kernel threads), from the container's own cgroup, and from this
-process and its children; and the wall time.  The container sees the
-host's /proc/stat (there is no lxcfs here), so the machine figure
-includes whatever else the machine did meanwhile.
+The JSON of each: n, CPU per call from the container's own cgroup and
+from this process and its children, and the wall time of each call.  The
+machine's CPU (page-table copies and teardown land in the kernel, some
+of it in kernel threads outside the cgroup) is the host's to measure:
+from in here /proc/stat cannot tell the neighbours' work from ours.
 """
 
 import gc
@@ -45,15 +50,7 @@ fig.savefig(buf, format="png")
 plt.close(fig)
 """
 
-TICK_MS = 1000.0 / os.sysconf("SC_CLK_TCK")
-BURST_S = 0.5
-IDLE_S = 0.25
-
-
-def machine_ms():
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:9]]
-    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * TICK_MS
+HANDOVER_S = 0.3               # s for the host to start or stop its meter
 
 
 def cgroup_ms():
@@ -88,40 +85,26 @@ def rss_mb():
     return float("nan")
 
 
-def measure(seconds, once):
-    """Calls once() in bursts of BURST_S, each followed by IDLE_S asleep,
-    until the bursts add up to `seconds`.  CPU per call three ways, wall
-    per call.  The machine's busy time while this container sleeps is
-    the rest of the machine (other users, on a shared host): it is
-    subtracted at the same rate from the bursts ("net").  Kernel work a
-    burst leaves behind that runs during the sleep is subtracted too, so
-    net errs low by that; the cgroup figure bounds it from below."""
-    walls, busy, idle = [], [0.0, 0.0], [0.0, 0.0]   # [cpu ms, wall s]
+def measure(name, seconds, once):
+    """Calls once() for `seconds`, between a begin and an end line."""
+    print("begin " + name, flush=True)
+    time.sleep(HANDOVER_S)
+    walls = []
     c0, p0 = cgroup_ms(), process_ms()
-    while busy[1] < seconds:
-        m, t = machine_ms(), time.perf_counter()
-        end = t + BURST_S
-        while True:
-            s = time.perf_counter()
-            once()
-            e = time.perf_counter()
-            walls.append((e - s) * 1000)
-            if e >= end:
-                break
-        busy[0] += machine_ms() - m
-        busy[1] += time.perf_counter() - t
-        m, t = machine_ms(), time.perf_counter()
-        time.sleep(IDLE_S)
-        idle[0] += machine_ms() - m
-        idle[1] += time.perf_counter() - t
+    stop = time.perf_counter() + seconds
+    while True:
+        s = time.perf_counter()
+        once()
+        e = time.perf_counter()
+        walls.append((e - s) * 1000)
+        if e >= stop:
+            break
     n = len(walls)
-    background = idle[0] / idle[1] if idle[1] else 0.0     # ms per s
-    return {"n": n, "machine_ms": busy[0] / n,
-            "net_ms": (busy[0] - background * busy[1]) / n,
-            "background_pct": background / 10.0 / os.cpu_count(),
-            "cgroup_ms": (cgroup_ms() - c0) / n,
-            "process_ms": (process_ms() - p0) / n,
-            "wall_ms": walls, "rss_mb": rss_mb()}
+    got = {"n": n, "cgroup_ms": (cgroup_ms() - c0) / n,
+           "process_ms": (process_ms() - p0) / n,
+           "wall_ms": walls, "rss_mb": rss_mb()}
+    print("end %s %s" % (name, json.dumps(got)), flush=True)
+    time.sleep(HANDOVER_S)
 
 
 def fork_exit():
@@ -161,22 +144,20 @@ def preload():
 
 
 def main(seconds):
-    out = {}
     for _ in range(3):
         fork_exit()
-    out["bare"] = measure(seconds, fork_exit)
-    out["bare_finalize"] = measure(seconds / 2, fork_finalize)
+    measure("bare", seconds, fork_exit)
+    measure("bare_finalize", seconds / 2, fork_finalize)
     t = time.perf_counter()
     preload()
-    out["preload_s"] = time.perf_counter() - t
+    print("preload %.3f" % (time.perf_counter() - t), flush=True)
     for _ in range(3):
         fork_exit()
-    out["heavy"] = measure(seconds, fork_exit)
-    out["heavy_finalize"] = measure(seconds / 2, fork_finalize)
+    measure("heavy", seconds, fork_exit)
+    measure("heavy_finalize", seconds / 2, fork_finalize)
     plot = compile(PLOT_BODY + PLOT_SAVE, "<plot>", "exec")
     exec(plot, {})                      # the one plot drawn before timing
-    out["plot"] = measure(seconds, lambda: exec(plot, {}))
-    print(json.dumps(out))
+    measure("plot", seconds, lambda: exec(plot, {}))
 
 
 if __name__ == "__main__":
