@@ -365,7 +365,7 @@ def main():
     tgts = report.targets(floors, b.rows, meta)
     report.print_table(meta, floors, b.rows, sys.stdout)
     report.print_targets(tgts, sys.stdout)
-    report.print_breakdown(b.rows, sys.stdout)
+    report.print_breakdown(floors, b.rows, sys.stdout)
     print("\nbench took %.0f s" % meta["wall_s"])
     if args.json:
         report.write_json(args.json, meta, floors, b.rows, tgts)

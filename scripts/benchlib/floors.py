@@ -96,7 +96,8 @@ def probe_floor(m, acct):
             "outside_ms": acct["outside_ms"] / n,
             "cgroup_ms": m["cgroup_ms"], "process_ms": m["process_ms"],
             "p50_ms": pct(m["wall_ms"], 50), "p99_ms": pct(m["wall_ms"], 99),
-            "rss_mb": m["rss_mb"], "busy_pct": acct["busy_pct"]}
+            "rss_mb": m["rss_mb"], "busy_pct": acct["busy_pct"],
+            "acct": acct}
 
 
 def churn(meter, image, labels, seconds, clients=4):

@@ -87,9 +87,11 @@ def print_table(meta, floors, rows, out):
                   "; ".join(n for n in notes if n)) + "\n")
 
 
-def print_breakdown(rows, out):
+def print_breakdown(floors, rows, out):
     """CPU per execution by category, one line per phase."""
     w = out.write
+    rows = [dict(f, mode="floor", measure=FLOOR_NAMES[name].strip())
+            for name, f in floors.items() if "acct" in f] + list(rows)
     outside = tuple(c for c in CATEGORIES if c != "other")
     cols = ("ours",) + outside + ("unattrib", "irq+sirq", "neigh ps",
                                   "neigh ct")
