@@ -56,6 +56,7 @@ class Bench:
         self.quick = args.quick
         self.meter = cpu.Meter(cpu.Cgroups(), cpu.Labels(engine.Engine()))
         self.rows = []
+        self.leftovers = []
         self.run_id = "%d-%d" % (os.getpid(), int(time.time()))
 
     def size(self, mode, key):
@@ -74,8 +75,12 @@ class Bench:
         for kv in self.args.conf:
             k, _, v = kv.partition("=")
             st.conf[k.strip()] = v.strip()
-        st.start()
-        iid = st.instance_id()
+        try:
+            st.start()
+            iid = st.instance_id()
+        except BaseException:
+            self.stop_stack(st, None)
+            raise
         self.meter.watch(lambda lb: lb.get("pyexec.instance") == iid,
                          {st.lighttpd.pid: "lighttpd",
                           st.master.pid: "pyexec-fcgi"})
@@ -85,11 +90,21 @@ class Bench:
         try:
             st.stop()
         finally:
-            left = remove_labelled("pyexec.instance=" + iid)
-            if left:
-                print("warning: %d container(s) of %s were left behind "
-                      "by pyexec; removed" % (left, iid), file=sys.stderr)
-        return left
+            self.remove_leftovers(st, iid)
+
+    def remove_leftovers(self, st, iid):
+        """Removes what pyexec left behind after its stop (none, when it
+        is right) and says so."""
+        if iid is None:
+            try:
+                iid = st.instance_id()
+            except Exception:       # no database: no container either
+                return
+        left = remove_labelled("pyexec.instance=" + iid)
+        if left:
+            self.leftovers.append("%d container(s) of %s" % (left, st.name))
+            say("warning: pyexec left %d container(s) behind; removed"
+                % left)
 
     def settle(self, st, timeout):
         """Waits for a full pool, then for pyexec to go quiet."""
@@ -111,10 +126,10 @@ class Bench:
     def phase(self, st, mode, key, measure, run, cpu_floor, lat_floor,
               note=""):
         settle_s = 15 if self.quick else 40
-        self.settle(st, settle_s)
+        settled = self.settle(st, settle_s)
         self.meter.start()
         res = run()
-        self.settle(st, settle_s)
+        settled = self.settle(st, settle_s) and settled
         acct = self.meter.stop()
         n = res.n
         per = (lambda v: v / n) if n else (lambda v: None)
@@ -134,6 +149,8 @@ class Bench:
         if acct["containers_new"]:
             extra.append("%d new containers seen" % acct["containers_new"])
         extra.append("busy %.0f%%" % acct["busy_pct"])
+        if not settled:
+            extra.append("pyexec not quiet within %d s" % settle_s)
         row["note"] = "; ".join(([note] if note else []) + extra)
         self.rows.append(row)
         say("%s %s: n=%d p50=%s CPU/ex=%s outside=%s errs=%d 503=%d" % (
@@ -152,6 +169,8 @@ class Bench:
         st, iid = self.start_stack(mode, conf)
         try:
             st.wait_healthy(180)
+            # The first pool preloads: a minute on a busy small machine.
+            self.settle(st, 90)
             self.mode_phases(st, mode, hello_floor, heavy_floor)
             if mode != "cold":
                 self.memory_rows(st, mode, iid)
@@ -361,11 +380,15 @@ def main():
             "cores": os.cpu_count(), "image": args.image,
             "quick": args.quick, "c8_seconds": args.seconds,
             "cgroups": b.meter.cgroups.describe(),
-            "conf": args.conf, "wall_s": round(time.monotonic() - t0, 1)}
+            "conf": args.conf, "wall_s": round(time.monotonic() - t0, 1),
+            "leftovers": b.leftovers}
     tgts = report.targets(floors, b.rows, meta)
     report.print_table(meta, floors, b.rows, sys.stdout)
     report.print_targets(tgts, sys.stdout)
     report.print_breakdown(floors, b.rows, sys.stdout)
+    if b.leftovers:
+        print("\npyexec left containers behind at its stop (the bench "
+              "removed them): " + ", ".join(b.leftovers))
     print("\nbench took %.0f s" % meta["wall_s"])
     if args.json:
         report.write_json(args.json, meta, floors, b.rows, tgts)

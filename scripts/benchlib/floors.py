@@ -104,12 +104,12 @@ def churn(meter, image, labels, seconds, clients=4):
     """Fresh containers through the Engine API, `clients` at a time."""
     body = engine.create_body(image, ["python3", "-c", HELLO], labels)
     lat, errors, lock = [], [], threading.Lock()
-    stop = time.monotonic() + seconds
+    stop, interrupted = time.monotonic() + seconds, threading.Event()
 
     def run():
         e = engine.Engine()
         try:
-            while time.monotonic() < stop:
+            while time.monotonic() < stop and not interrupted.is_set():
                 t0 = time.perf_counter()
                 try:
                     code, out, _ = engine.run_once(e, body)
@@ -129,10 +129,17 @@ def churn(meter, image, labels, seconds, clients=4):
     meter.start()
     t0 = time.monotonic()
     threads = [threading.Thread(target=run) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        # On Ctrl-C, each client ends its cycle, which removes its
+        # container, before the caller looks for leftovers.
+        interrupted.set()
+        for t in threads:
+            t.join()
     wall = time.monotonic() - t0
     acct = meter.stop()
     n = max(len(lat), 1)
