@@ -49,7 +49,9 @@ for the same reason.  Their short-lived children (runc create, start and
 delete under a shim) are therefore mostly missed: what the categories do
 not explain is printed as "unattributed".  The categories come from the
 process's ancestry (the stack's lighttpd and pyexec-fcgi, dockerd and
-containerd are roots) or its name.
+containerd are roots) or its name; a shim serving another user's
+container is the neighbours'.  dockerd, containerd and the kernel threads
+serve everyone: with neighbours making containers, they are overstated.
 
 The kernel here may count ticks (CONFIG_TICK_CPU_ACCOUNTING): then /proc/stat
 and irq+softirq are sampled at HZ, and a tick spent in an interrupt is also
@@ -101,6 +103,20 @@ def read_stat(pid):
     return (raw[lp + 1:rp], int(rest[1]), int(rest[6]),
             int(rest[11]) + int(rest[12]), int(rest[13]) + int(rest[14]),
             int(rest[19]))
+
+
+def shim_container(pid):
+    """The container id a shim serves (containerd-shim-runc-v2 -namespace
+    moby -id ID ...), or None."""
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            args = f.read().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return None
+    for i, a in enumerate(args[:-1]):
+        if a == "-id" and ID_RE.match(args[i + 1]):
+            return args[i + 1]
+    return None
 
 
 def self_ms():
@@ -278,6 +294,9 @@ class Meter:
         if flags & PF_KTHREAD:
             return "kernel threads", True
         if comm.startswith("containerd-shim"):
+            cid = shim_container(pid)
+            if cid and not self.owned(self.labels.get(cid)):
+                return "other", True        # a neighbour's container
             return "containerd-shim", True
         if in_container(pid):
             return None, True

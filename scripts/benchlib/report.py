@@ -97,10 +97,13 @@ def print_breakdown(floors, rows, out):
                                   "neigh ct")
     short = {"containerd-shim": "shim", "kernel threads": "kthreads",
              "pyexec-fcgi": "pyexec", "containerd": "contnrd"}
-    w("\nwhere the CPU went, ms per execution: ours = our containers; "
-      "lighttpd..unattrib add up to outside;\nirq+sirq is inside them; "
-      "neigh ps/ct = neighbours' processes and containers (not in CPU/ex)"
-      "\n")
+    w("\nwhere the CPU went, ms per execution (idle: per second).  ours: "
+      "our containers (cgroups); lighttpd..unattrib add up\nto outside; "
+      "unattrib is mostly runc (its short runs under the shims; perf "
+      "agrees); irq+sirq is inside the\nothers; neigh ps/ct: the "
+      "neighbours' processes and containers, left out.  dockerd, "
+      "containerd and kthreads\nserve the neighbours too: with neigh ct "
+      "high, they are overstated.\n")
     hdr = "%-10s %-28s" % ("mode", "measure") + "".join(
         "%9s" % short.get(c, c)[:9] for c in cols)
     w(hdr + "\n" + "-" * len(hdr) + "\n")
@@ -119,7 +122,8 @@ def print_breakdown(floors, rows, out):
         a = r.get("acct")
         n = r.get("n") or r.get("seconds")
         if a and n:
-            top = list(a["by_name_ms"].items())[:8]
+            top = [kv for kv in a["by_name_ms"].items()
+                   if kv[1] / n >= 0.05][:8]
             w("top host processes outside, %s / %s: %s\n" % (
                 r["mode"], r["measure"], ", ".join(
                     "%s %.1f" % (k, v / n) for k, v in top)))
