@@ -376,8 +376,10 @@ def main():
                 b.mode(mode)
     finally:
         remove_labelled("pyexec.bench=" + b.run_id)
+    image = (engine.Engine().get_json("/images/%s/json" % args.image)
+             or {}).get("Id", "?")
     meta = {"commit": git_commit(), "date": time.strftime("%Y-%m-%d %H:%M"),
-            "cores": os.cpu_count(), "image": args.image,
+            "cores": os.cpu_count(), "image": args.image, "image_id": image,
             "quick": args.quick, "c8_seconds": args.seconds,
             "cgroups": b.meter.cgroups.describe(),
             "conf": args.conf, "wall_s": round(time.monotonic() - t0, 1),

@@ -263,7 +263,9 @@ class Proc:
 
 
 def by_size(d):
-    return dict(sorted(d.items(), key=lambda kv: -kv[1]))
+    """Largest first, without the processes that took nothing."""
+    return dict(sorted(((k, v) for k, v in d.items() if abs(v) >= 0.01),
+                       key=lambda kv: -kv[1]))
 
 
 def short_name(comm):
