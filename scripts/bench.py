@@ -117,7 +117,7 @@ class Bench:
                     break
             time.sleep(0.25)
         while time.monotonic() < deadline:
-            if self.meter.quiet_rate(0.5) < QUIET_MS_PER_S:
+            if self.meter.is_quiet(0.5, QUIET_MS_PER_S):
                 return True
         return False
 
@@ -264,8 +264,12 @@ class Bench:
 
 # ---- helpers ----
 
+T0 = time.monotonic()
+
+
 def say(msg):
-    print("==> " + msg, file=sys.stderr, flush=True)
+    print("==> [%4.0fs] %s" % (time.monotonic() - T0, msg), file=sys.stderr,
+          flush=True)
 
 
 def read(pid, name):

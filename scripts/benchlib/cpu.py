@@ -91,7 +91,8 @@ def uptime_ticks():
 
 
 def read_stat(pid):
-    """(comm, ppid, flags, self ticks, children ticks, starttime) or None."""
+    """(comm, ppid, flags, self ticks, children ticks, starttime, state)
+    or None."""
     try:
         with open("/proc/%s/stat" % pid, "rb") as f:
             raw = f.read().decode("utf-8", "replace")
@@ -102,7 +103,7 @@ def read_stat(pid):
     # rest[k - 3] is field k of proc(5).
     return (raw[lp + 1:rp], int(rest[1]), int(rest[6]),
             int(rest[11]) + int(rest[12]), int(rest[13]) + int(rest[14]),
-            int(rest[19]))
+            int(rest[19]), rest[0])
 
 
 def shim_container(pid):
@@ -159,6 +160,7 @@ class Cgroups:
 
     def __init__(self, root="/sys/fs/cgroup"):
         self.version, self.dirs, self.parent = None, [], None
+        self.paths = {}
         if os.path.exists(os.path.join(root, "cgroup.controllers")):
             self.version = 2
             cands = [os.path.join(root, "docker"),
@@ -202,7 +204,22 @@ class Cgroups:
                     ms = self._usage_ms(os.path.join(d, name))
                     if ms is not None:
                         out[m.group(1)] = ms
+                        self.paths[m.group(1)] = os.path.join(d, name)
         return out
+
+    def running(self, cid):
+        """How many of the container's threads are running or want to."""
+        name = "tasks" if self.version == 1 else "cgroup.threads"
+        try:
+            with open(os.path.join(self.paths[cid], name)) as f:
+                tids = f.read().split()
+        except (OSError, KeyError):
+            return 0
+        n = 0
+        for tid in tids:
+            st = read_stat(tid)
+            n += bool(st and st[6] == "R")
+        return n
 
 
 class Labels:
@@ -334,7 +351,7 @@ class Meter:
                                   if st[0].startswith("containerd-shim")
                                   and st[1] not in self.roots}
         alive = set()
-        for pid, (comm, ppid, flags, own, kids, start) in stats.items():
+        for pid, (comm, ppid, flags, own, kids, start, _) in stats.items():
             if pid == self.pid:
                 continue
             key = (pid, start)
@@ -470,9 +487,17 @@ class Meter:
         return total + sum((stats[p][3] + stats[p][4]) * TICK_MS
                            for p in stack if p in stats)
 
-    def quiet_rate(self, seconds):
-        """CPU-ms per second of our containers plus the stack's own
-        processes over the next `seconds`: how busy pyexec still is."""
+    def is_quiet(self, seconds, ms_per_s):
+        """Whether pyexec (our containers and the stack's processes) takes
+        less than ms_per_s over the next `seconds`, with no thread of our
+        containers waiting to run: on a saturated machine a preloading
+        runner gets little CPU, but it stays runnable."""
         a = self._ours_total()
-        time.sleep(seconds)
-        return (self._ours_total() - a) / seconds
+        ours = [cid for cid in self.cgroups.containers()
+                if self.owned(self.labels.get(cid))]
+        runnable = 0
+        for _ in range(5):
+            time.sleep(seconds / 5)
+            runnable += sum(self.cgroups.running(cid) for cid in ours)
+        return runnable == 0 and \
+            (self._ours_total() - a) / seconds < ms_per_s
