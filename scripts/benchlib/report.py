@@ -211,8 +211,10 @@ def print_targets(tgts, out):
             verdict, m = "n/a (not measured)", "-"
         else:
             verdict = "met" if t["met"] else "NOT met"
-            m = "%.2f%s" % (t["measured"], t["unit"])
-        lim = "%s %.2f%s" % (t["cmp"], t["limit"], t["unit"])
+            m = "%.2f%s" % (t["measured"], t["unit"]) if t["unit"] \
+                else "%d" % t["measured"]
+        lim = "%s %.2f%s" % (t["cmp"], t["limit"], t["unit"]) if t["unit"] \
+            else "%s %d" % (t["cmp"], t["limit"])
         w("  %-58s %10s %10s  %-8s %s\n" % (t["target"], m, lim, verdict,
                                             t["how"]))
 
