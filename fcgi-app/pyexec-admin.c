@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "admin.h"
-#include "conf.h"
-#include "log.h"
-#include "util.h"
+#include "admin/admin.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/util.h"
 
 extern char **environ;
 

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
-#include "master.h"
-#include "util.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "proc/master.h"
+#include "base/util.h"
 
 extern char **environ;
 

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "docker.h"
-#include "util.h"
+#include "base/buf.h"
+#include "docker/docker.h"
+#include "base/util.h"
 
 #define IMAGE "pyexec-test-tiny:2"
 #define ROUNDS 10

@@ -33,7 +33,7 @@ def doc(stack):
 
 @pytest.fixture(scope="module")
 def routes():
-    return oas.router_routes(os.path.join(SRC, "fcgi-app", "handlers",
+    return oas.router_routes(os.path.join(SRC, "fcgi-app", "http",
                                           "routes.c"))
 
 

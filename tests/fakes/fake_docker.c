@@ -19,8 +19,8 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/util.h"
 
 struct rule {
     char *method;

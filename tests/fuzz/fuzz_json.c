@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "conf.h"
-#include "job.h"
-#include "json.h"
-#include "request.h"
-#include "util.h"
+#include "base/conf.h"
+#include "exec/execution_request.h"
+#include "base/json.h"
+#include "http/request.h"
+#include "base/util.h"
 
 static struct conf cfg;
 

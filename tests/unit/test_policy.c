@@ -14,9 +14,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "policy.h"
-#include "util.h"
+#include "base/buf.h"
+#include "policy/policy.h"
+#include "base/util.h"
 
 #define IMPORT POLICY_RULE_IMPORT
 #define CALL POLICY_RULE_CALL

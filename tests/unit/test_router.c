@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "router.h"
-#include "util.h"
+#include "http/router.h"
+#include "base/util.h"
 
 static void h(struct request *rq) { (void)rq; }
 

@@ -1,0 +1,29 @@
+/* handlers.h - the HTTP endpoints and the route table that names them.
+ * Handlers are the only code that knows HTTP status codes. */
+#ifndef PYEXEC_HANDLERS_H
+#define PYEXEC_HANDLERS_H
+
+#include <stddef.h>
+
+#include "http/router.h"
+
+struct request;
+
+extern const struct route handler_routes[];
+extern const size_t handler_n_routes;
+
+void handle_health(struct request *rq);
+void handle_execute(struct request *rq);
+void handle_session_execute(struct request *rq);
+void handle_runcode(struct request *rq);
+void handle_status(struct request *rq);
+void handle_release(struct request *rq);
+void handle_session_get(struct request *rq);
+void handle_session_delete(struct request *rq);
+void handle_execution_list(struct request *rq);
+void handle_execution_get(struct request *rq);
+void handle_image(struct request *rq);
+void handle_metrics(struct request *rq);
+void handle_openapi(struct request *rq);
+
+#endif

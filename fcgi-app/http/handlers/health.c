@@ -1,0 +1,74 @@
+/* health.c - GET /health: the database answers a real query, Docker
+ * answers a real ping, and how the pool stands.  Public: load balancers
+ * call it without a key. */
+#include "config.h"
+#include "http/handlers/handlers.h"
+
+#include "sandbox/app.h"
+#include "base/conf.h"
+#include "docker/docker.h"
+#include "base/json.h"
+#include "sandbox/pool.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "base/stats.h"
+#include "store/store.h"
+#include "store/store_pool.h"
+#include "base/util.h"
+
+void handle_health(struct request *rq)
+{
+    char db_err[ERR_LEN] = "", docker_err[ERR_LEN] = "";
+    bool db_ok = store_ping(rq->store, db_err) == 0;
+    struct docker *d = app_docker(rq->app);
+    bool docker_ok = false, healthy;
+    struct pool_counts pc;
+    struct jw *w = jw_new();
+
+    if (d) {
+        /* A short timeout: a hung daemon must not hang health checks. */
+        docker_set_timeout(d, 2000);
+        docker_ok = docker_ping(d, docker_err) == 0;
+        docker_set_timeout(d, 30000);
+    } else {
+        err_set(docker_err, "cannot use docker_host %s",
+                rq->conf->docker_host);
+    }
+    healthy = db_ok && docker_ok;
+    jw_obj_open(w);
+    jw_key(w, "status");
+    jw_str(w, healthy ? "healthy" : "unhealthy");
+    jw_key(w, "docker");
+    jw_str(w, docker_ok ? "connected" : "unreachable");
+    if (!docker_ok) {
+        jw_key(w, "docker_error");
+        jw_str(w, docker_err);
+    }
+    jw_key(w, "database");
+    jw_str(w, db_ok ? "ok" : "error");
+    if (!db_ok) {
+        jw_key(w, "database_error");
+        jw_str(w, db_err);
+    }
+    if (db_ok && store_pool_count(rq->store, &pc) == 0) {
+        jw_key(w, "pool");
+        jw_obj_open(w);
+        jw_key(w, "idle");
+        jw_int(w, pc.idle + pc.idle_owned);
+        jw_key(w, "starting");
+        jw_int(w, pc.creating);
+        jw_key(w, "busy");
+        jw_int(w, pc.claimed);
+        jw_key(w, "sessions");
+        jw_int(w, pc.session);
+        jw_key(w, "min_idle");
+        jw_int(w, rq->conf->pool_min_idle);
+        jw_key(w, "max");
+        jw_int(w, rq->conf->pool_max);
+        jw_obj_close(w);
+    }
+    jw_obj_close(w);
+    if (!healthy)
+        response_header(rq, "Retry-After", "5");
+    response_json(rq, healthy ? 200 : 503, w);
+}

@@ -1,0 +1,90 @@
+/* images.c - GET /images/{id}[.png] and the seed-000 spelling
+ * GET /image/{filename}.  The 128-bit random id is the capability, so no
+ * key is needed (an <img> tag can't send one).  Output files that are not
+ * images are sent as downloads, and nothing is ever rendered as active
+ * content on our origin. */
+#include "config.h"
+#include "http/handlers/handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http/handlers/common.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "store/store.h"
+#include "store/store_executions.h"
+#include "base/util.h"
+
+/* The name the program chose, reduced to characters that can't confuse a
+ * header or a browser's download bar (no quotes, no bidi controls). */
+static void safe_file_name(const char *name, char *out, size_t size)
+{
+    size_t o = 0;
+
+    for (const char *p = name; *p && o + 1 < size; p++) {
+        char c = *p;
+
+        out[o++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'
+            ? c : '_';
+    }
+    out[o] = '\0';
+    if (!o)
+        snprintf(out, size, "output");
+}
+
+static void serve(struct request *rq, const char *raw)
+{
+    char id[40];
+    size_t n = strlen(raw);
+    struct image_blob b;
+    int rc;
+
+    /* An optional extension: "<id>.png" */
+    const char *dot = strchr(raw, '.');
+
+    if (dot)
+        n = (size_t)(dot - raw);
+    if (n != 32 || n >= sizeof(id)) {
+        response_error(rq, 404, "not_found", "no image with that id");
+        return;
+    }
+    memcpy(id, raw, n);
+    id[n] = '\0';
+    if (!is_safe_id(id, 32)) {
+        response_error(rq, 404, "not_found", "no image with that id");
+        return;
+    }
+    rc = store_image_get(rq->store, id, &b);
+    if (rc < 0) {
+        respond_db_error(rq);
+        return;
+    }
+    if (rc == 0) {
+        response_error(rq, 404, "not_found", "no image with that id");
+        return;
+    }
+    response_header(rq, "Cache-Control", "public, max-age=31536000, "
+                    "immutable");
+    response_header(rq, "X-Content-Type-Options", "nosniff");
+    response_header(rq, "Content-Security-Policy", "default-src 'none'; "
+                    "sandbox");
+    if (strcmp(b.mime, "image/png") && strcmp(b.mime, "image/jpeg")
+        && strcmp(b.mime, "image/gif")) {
+        char safe[128], *disp;
+
+        safe_file_name(b.name ? b.name : id, safe, sizeof(safe));
+        disp = xasprintf("attachment; filename=\"%s\"", safe);
+        response_header(rq, "Content-Disposition", disp);
+        free(disp);
+    }
+    /* For HEAD the front end drops the body and keeps the length. */
+    response_send(rq, 200, b.mime, b.bytes, b.size);
+    store_image_blob_release(&b);
+}
+
+void handle_image(struct request *rq)
+{
+    serve(rq, rq->params[0]);
+}

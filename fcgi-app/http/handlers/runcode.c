@@ -1,0 +1,162 @@
+/* runcode.c - GET|POST /runcode, the seed-000 API: languageType,
+ * variables and code (query string or JSON) -> {"output": ...}.  As that
+ * API documents: 400 bad parameters, 401, 405, 504 on timeout.  Images
+ * are listed as URLs under /image/{filename}. */
+#include "config.h"
+#include "http/handlers/handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http/handlers/common.h"
+#include "base/conf.h"
+#include "exec/execution_request.h"
+#include "base/json.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "base/util.h"
+
+static void respond(struct request *rq, const struct exec_result *res)
+{
+    const struct run_result *r = &res->run;
+    const char *base = request_base_url(rq);
+    bool timed_out = strcmp(res->status, "timeout") == 0;
+    struct jw *w = jw_new();
+    struct buf out = BUF_INIT(0);
+
+    /* One text, as a terminal would show it: output, then errors. */
+    buf_append(&out, buf_cstr(&r->out), r->out.len);
+    buf_append(&out, buf_cstr(&r->err), r->err.len);
+    if (!r->err.len && res->error_text && strcmp(res->status, "completed")) {
+        if (out.len && out.data[out.len - 1] != '\n')
+            buf_append_char(&out, '\n');
+        buf_append_str(&out, res->error_text);
+    }
+    jw_obj_open(w);
+    if (timed_out) {
+        jw_key(w, "error");
+        jw_str(w, "timeout");
+        jw_key(w, "detail");
+        jw_str(w, res->error_text);
+    }
+    jw_key(w, "output");
+    jw_strn(w, buf_cstr(&out), out.len);
+    jw_key(w, "images");
+    jw_arr_open(w);
+    for (size_t i = 0; i < res->n_files; i++)
+        if (res->files[i].is_plot) {
+            char *url = xasprintf("%s/image/%s.png", base, res->files[i].id);
+
+            jw_str(w, url);
+            free(url);
+        }
+    jw_arr_close(w);
+    jw_key(w, "status");
+    jw_str(w, res->status);
+    jw_obj_close(w);
+    buf_release(&out);
+    response_json(rq, timed_out ? 504 : 200, w);
+}
+
+/* Builds the job from the query string (GET) or the JSON body (POST). */
+static int build_job(struct request *rq, struct job *job,
+                     struct json **vars_owned, char *err, int *status)
+{
+    const char *lang, *code, *vars = NULL;
+    size_t code_len;
+    const struct json *v;
+
+    *status = 400;
+    job_init(job, rq->conf);
+    if (strcmp(rq->method, "POST") == 0) {
+        const struct json *body = body_json(rq);
+
+        if (!body) {
+            *status = 0;        /* answered */
+            return -1;
+        }
+        v = json_get(body, "languageType");
+        lang = v && v->type == JSON_STRING ? v->str : NULL;
+        if (v && v->type != JSON_STRING && v->type != JSON_NULL) {
+            err_set(err, "languageType must be a string");
+            return -1;
+        }
+        v = json_get(body, "code");
+        if (!v || v->type != JSON_STRING) {
+            err_set(err, "code is required: a string of Python");
+            return -1;
+        }
+        code = v->str;
+        code_len = v->len;
+        v = json_get(body, "variables");
+        if (v && v->type == JSON_OBJECT)
+            job->variables = v;
+        else if (v && v->type == JSON_STRING)
+            vars = v->str;
+        else if (v && v->type != JSON_NULL) {
+            err_set(err, "variables must be an object");
+            return -1;
+        }
+    } else {
+        lang = request_query(rq, "languageType");
+        code = request_query(rq, "code");
+        vars = request_query(rq, "variables");
+        if (!code) {
+            err_set(err, "code is required (query parameter, URL-encoded)");
+            return -1;
+        }
+        code_len = strlen(code);
+    }
+    if (lang && *lang && !job_language_ok(lang)) {
+        err_set(err, "languageType '%.40s' is not supported: use python",
+                lang);
+        return -1;
+    }
+    if (code_len > (size_t)rq->conf->max_code_bytes) {
+        err_set(err, "code is larger than max_code_bytes (%ld)",
+                rq->conf->max_code_bytes);
+        *status = 413;
+        return -1;
+    }
+    job->code = code;
+    job->code_len = code_len;
+    if (vars && *vars) {
+        *vars_owned = json_parse(vars, strlen(vars), err);
+        if (!*vars_owned) {
+            char inner[ERR_LEN];
+
+            snprintf(inner, sizeof(inner), "%s", err);
+            err_set(err, "variables is not valid JSON: %s", inner);
+            return -1;
+        }
+        job->variables = *vars_owned;
+    }
+    if (job->variables && job_check_variables(job->variables, err) < 0)
+        return -1;
+    return 0;
+}
+
+void handle_runcode(struct request *rq)
+{
+    struct json *vars = NULL;
+    struct exec_result res;
+    struct job job;
+    char err[ERR_LEN];
+    int status;
+
+    if (build_job(rq, &job, &vars, err, &status) < 0) {
+        if (status)
+            response_error(rq, status, status == 413 ? "payload_too_large"
+                           : "invalid_request", err);
+        json_free(vars);
+        return;
+    }
+    run_job(rq, &job, &res);
+    if (res.fail != EXEC_OK)
+        respond_exec_failure(rq, &job, &res);
+    else
+        respond(rq, &res);
+    exec_result_release(&res);
+    job_release(&job);
+    json_free(vars);
+}

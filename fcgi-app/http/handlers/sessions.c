@@ -1,0 +1,128 @@
+/* sessions.c - POST /release (seed 001), GET and DELETE /sessions/{id}.
+ * A session belongs to the key that made it: other keys get 404. */
+#include "config.h"
+#include "http/handlers/handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sandbox/app.h"
+#include "http/auth.h"
+#include "http/handlers/common.h"
+#include "base/conf.h"
+#include "exec/execution_request.h"
+#include "base/json.h"
+#include "sandbox/pool.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "sandbox/session.h"
+#include "store/store.h"
+#include "store/store_pool.h"
+#include "store/store_sessions.h"
+#include "base/util.h"
+
+static void release(struct request *rq, const char *id)
+{
+    char err[ERR_LEN], *detail;
+    int rc = session_release(rq->app, rq->key->id, id, err);
+
+    if (rc < 0) {
+        response_header(rq, "Retry-After", "1");
+        response_error(rq, 429, "session_busy", err);
+        return;
+    }
+    if (rc == 0) {
+        detail = xasprintf("no live session %s", id);
+        response_error(rq, 404, "not_found", detail);
+        free(detail);
+        return;
+    }
+    detail = xasprintf("Worker for user %s has been released.", id);
+    struct jw *w = jw_new();
+
+    jw_obj_open(w);
+    jw_key(w, "status");
+    jw_str(w, "ok");
+    jw_key(w, "detail");
+    jw_str(w, detail);
+    jw_obj_close(w);
+    free(detail);
+    response_json(rq, 200, w);
+}
+
+void handle_release(struct request *rq)
+{
+    const struct json *body = body_json(rq), *v;
+
+    if (!body)
+        return;
+    v = json_get(body, "session_id");
+    if (!v || v->type == JSON_NULL)
+        v = json_get(body, "user_uuid");
+    if (!v || v->type != JSON_STRING) {
+        response_error(rq, 400, "invalid_request",
+                       "session_id (or user_uuid) is required: a string");
+        return;
+    }
+    if (v->len != strlen(v->str) || !job_session_id_ok(v->str)) {
+        response_error(rq, 400, "invalid_request",
+                       "session_id must be 1-128 of [A-Za-z0-9_.:@-]");
+        return;
+    }
+    release(rq, v->str);
+}
+
+void handle_session_delete(struct request *rq)
+{
+    release(rq, rq->params[0]);
+}
+
+void handle_session_get(struct request *rq)
+{
+    struct session_row row;
+    struct pool_container pc;
+    const char *state = "missing";
+    struct jw *w;
+    int rc = store_session_get(rq->store, rq->key->id, rq->params[0], &row);
+
+    if (rc < 0) {
+        respond_db_error(rq);
+        return;
+    }
+    if (rc == 0) {
+        response_error(rq, 404, "not_found", "no session with that id");
+        return;
+    }
+    if (row.container[0]
+        && store_pool_get(rq->store, row.container, &pc) == 1) {
+        struct docker *d = app_docker(rq->app);
+        struct docker_state st;
+        char err[ERR_LEN];
+
+        if (d && docker_inspect(d, pc.docker_id, &st, err) == 0)
+            state = !st.exists ? "missing" : st.running ? "running"
+                : "exited";
+        else
+            state = "unknown";
+    }
+    w = jw_new();
+    jw_obj_open(w);
+    jw_key(w, "session_id");
+    jw_str(w, row.id);
+    jw_key(w, "created_at");
+    jw_int(w, row.created_at);
+    jw_key(w, "last_used_at");
+    jw_int(w, row.last_used_at);
+    jw_key(w, "executions");
+    jw_int(w, row.executions);
+    jw_key(w, "memory_mb");
+    jw_int(w, row.memory_mb);
+    jw_key(w, "container");
+    jw_str(w, row.container[0] ? row.container : NULL);
+    jw_key(w, "container_state");
+    jw_str(w, state);
+    jw_key(w, "idle_timeout");
+    jw_int(w, rq->conf->session_idle_timeout);
+    jw_obj_close(w);
+    response_json(rq, 200, w);
+}

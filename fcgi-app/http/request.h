@@ -1,0 +1,81 @@
+/* request.h - one FastCGI request: its parameters, a size-capped body,
+ * the query string, and every allocation made while serving it.
+ * request_reset() returns the worker to its baseline afterwards. */
+#ifndef PYEXEC_REQUEST_H
+#define PYEXEC_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fcgiapp.h>
+
+#include "base/buf.h"
+#include "base/json.h"
+
+#define REQUEST_ID_LEN 32
+#define ROUTE_MAX_PARAMS 2
+
+struct app;
+struct conf;
+struct store;
+struct principal;
+
+struct request {
+    FCGX_Request *fcgx;
+    struct app *app;
+    const struct conf *conf;    /* app->conf */
+    struct store *store;        /* app->store */
+    char id[REQUEST_ID_LEN + 1];
+    const char *method;
+    char *path;                 /* percent-decoded, without the query */
+    const char *query;          /* raw query string, "" when none */
+    struct buf body;
+    bool body_read;
+    struct json *json;          /* parsed body, once request_json ran */
+    const char *route;          /* the pattern served, for logs/metrics */
+    char *params[ROUTE_MAX_PARAMS];
+    struct principal *key;      /* set by auth */
+    struct buf headers;         /* extra response headers, CRLF-ended */
+    int status;                 /* 0 until a response was sent */
+    size_t bytes_out;
+    double t_start;             /* now_ms() at accept */
+    void **kept;                /* freed by request_reset */
+    size_t n_kept, cap_kept;
+};
+
+/* Prepares rq for a freshly accepted fcgx request. */
+void request_begin(struct request *rq, FCGX_Request *fcgx, struct app *app);
+/* Frees everything the request built. */
+void request_reset(struct request *rq);
+
+/* A FastCGI parameter (HTTP_X_API_KEY, REMOTE_ADDR, ...) or NULL. */
+const char *request_param(const struct request *rq, const char *name);
+
+/* Reads the body into rq->body, at most conf->max_body_bytes.  Returns 0,
+ * -1 when the body is larger (the caller answers 413), or -2 when the
+ * client went away mid-body. */
+int request_read_body(struct request *rq);
+
+/* Reads and parses the body as a JSON object.  Returns the object, or
+ * NULL with err (the caller answers 400 or 413: *too_large tells). */
+const struct json *request_json(struct request *rq, bool *too_large,
+                                char *err);
+
+/* The decoded value of name in the query string (a new string the
+ * request owns), or NULL when absent or malformed. */
+const char *request_query(struct request *rq, const char *name);
+
+/* The decoded value of name in a raw query string ("a=1&b=x%20y"), as a
+ * new string (caller frees), or NULL when absent or malformed.  Pure, for
+ * tests and the fuzzer. */
+char *query_value(const char *query, const char *name);
+
+/* Registers p to be freed by request_reset. */
+void *request_keep(struct request *rq, void *p);
+
+/* "http" or "https", as the front end saw the client. */
+const char *request_scheme(const struct request *rq);
+/* "scheme://host" for absolute URLs, or "" when the host is unknown. */
+const char *request_base_url(struct request *rq);
+
+#endif
