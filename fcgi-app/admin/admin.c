@@ -141,10 +141,10 @@ static int cmd_executions(struct store *s, int argc, char **argv)
                 return 2;
             }
         }
-        return store_exec_print_list(s, key, (int)limit, stdout) < 0 ? 1 : 0;
+        return store_execution_print_list(s, key, (int)limit, stdout) < 0 ? 1 : 0;
     }
     if (argc == 2 && strcmp(argv[0], "show") == 0) {
-        int rc = store_exec_print(s, argv[1], stdout);
+        int rc = store_execution_print(s, argv[1], stdout);
 
         if (rc == 0)
             fprintf(stderr, "pyexec-admin: no execution %s\n", argv[1]);
@@ -165,7 +165,7 @@ static int cmd_purge(const struct conf *c, struct store *s, int argc,
     } else if (argc != 0) {
         return 2;
     }
-    n = store_exec_purge(s, wall_ms() - days * 86400000LL);
+    n = store_execution_purge(s, wall_ms() - days * 86400000LL);
     if (n < 0) {
         fprintf(stderr, "pyexec-admin: %s\n", store_last_message(s));
         return 1;

@@ -33,7 +33,7 @@ static const char *const status_names[] = {
     "interrupted", "failed",
 };
 
-int exec_status_index(const char *status)
+int execution_status_index(const char *status)
 {
     for (int i = 0; i < (int)ARRAY_SIZE(status_names); i++)
         if (strcmp(status, status_names[i]) == 0)
@@ -41,10 +41,10 @@ int exec_status_index(const char *status)
     return -1;
 }
 
-static void fail(struct exec_result *res, enum exec_fail f,
+static void fail(struct execution_result *res, enum exec_fail f,
                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void fail(struct exec_result *res, enum exec_fail f,
+static void fail(struct execution_result *res, enum exec_fail f,
                  const char *fmt, ...)
 {
     va_list ap;
@@ -92,8 +92,8 @@ static void violations_json(const struct policy_result *pr, int test_index,
 
 /* Checks the code and each test case's code.  Returns true when blocked
  * (res filled). */
-static bool policy_blocks(struct app *app, const struct job *job,
-                          struct exec_result *res)
+static bool policy_blocks(struct app *app, const struct execution_request *er,
+                          struct execution_result *res)
 {
     struct policy_result pr;
     struct jw *w;
@@ -104,9 +104,9 @@ static bool policy_blocks(struct app *app, const struct job *job,
         return false;
     w = jw_new();
     jw_arr_open(w);
-    for (int t = -1; t < (int)job->n_tests; t++) {
-        const char *src = t < 0 ? job->code : job->tests[t].code;
-        size_t len = t < 0 ? job->code_len : job->tests[t].code_len;
+    for (int t = -1; t < (int)er->n_tests; t++) {
+        const char *src = t < 0 ? er->code : er->tests[t].code;
+        size_t len = t < 0 ? er->code_len : er->tests[t].code_len;
 
         memset(&pr, 0, sizeof(pr));
         policy_check(app->policy, src, len, &pr);
@@ -135,7 +135,7 @@ static bool policy_blocks(struct app *app, const struct job *job,
 
 /* ---- the runner ---- */
 
-static char *runner_request(const struct conf *c, const struct job *job,
+static char *runner_request(const struct conf *c, const struct execution_request *er,
                             const char *code, size_t code_len,
                             const char *in, size_t in_len, bool session,
                             size_t *len)
@@ -147,15 +147,15 @@ static char *runner_request(const struct conf *c, const struct job *job,
     jw_key(w, "op");
     jw_str(w, "exec");
     jw_key(w, "id");
-    jw_str(w, job->id);
+    jw_str(w, er->id);
     jw_key(w, "code");
     jw_strn(w, code, code_len);
     jw_key(w, "stdin");
     jw_strn(w, in, in_len);
     jw_key(w, "timeout_ms");
-    jw_int(w, (long long)(job->timeout * 1000));
+    jw_int(w, (long long)(er->timeout * 1000));
     jw_key(w, "memory_mb");
-    jw_int(w, job->memory_mb);
+    jw_int(w, er->memory_mb);
     jw_key(w, "max_output");
     jw_int(w, c->max_output_bytes);
     jw_key(w, "max_images");
@@ -167,7 +167,7 @@ static char *runner_request(const struct conf *c, const struct job *job,
     jw_key(w, "max_file_bytes");
     jw_int(w, c->image_max_bytes);
     jw_key(w, "variables");
-    jw_value(w, job->variables);
+    jw_value(w, er->variables);
     jw_key(w, "session");
     jw_bool(w, session);
     /* A fresh container per execution is never reused: warming it up
@@ -180,7 +180,7 @@ static char *runner_request(const struct conf *c, const struct job *job,
     return out;
 }
 
-static void run_limits(const struct conf *c, struct run_limits *lim)
+static void runner_limits_of(const struct conf *c, struct runner_limits *lim)
 {
     lim->max_output = (size_t)c->max_output_bytes;
     lim->max_images = (int)c->images_per_execution;
@@ -190,7 +190,7 @@ static void run_limits(const struct conf *c, struct run_limits *lim)
 }
 
 /* What the outcome means, in the SPEC's words. */
-static const char *status_of(const struct run_result *r, enum runner_error e,
+static const char *status_of(const struct runner_reply *r, enum runner_error e,
                              bool container_oom)
 {
     if (e == RUNNER_TIMEOUT || (e == RUNNER_OK && r->timed_out))
@@ -224,24 +224,24 @@ static bool container_oom_killed(struct app *app, const struct lease *l)
 
 /* One runner call on lease l.  Returns the runner error; *status is set
  * when something ran. */
-static enum runner_error run_once(struct app *app, const struct job *job,
+static enum runner_error call_runner(struct app *app, const struct execution_request *er,
                                   const struct lease *l, const char *code,
                                   size_t code_len, const char *in,
                                   size_t in_len, bool session,
-                                  struct run_result *r, const char **status,
+                                  struct runner_reply *r, const char **status,
                                   char *err)
 {
     const struct conf *c = app->conf;
-    struct run_limits lim;
+    struct runner_limits lim;
     size_t req_len;
-    char *req = runner_request(c, job, code, code_len, in, in_len, session,
+    char *req = runner_request(c, er, code, code_len, in, in_len, session,
                                &req_len);
     char *sock = sandbox_socket_path(c, l->name);
-    double deadline = now_ms() + job->timeout * 1000 + RUNNER_GRACE_MS;
+    double deadline = now_ms() + er->timeout * 1000 + RUNNER_GRACE_MS;
     enum runner_error e;
 
-    run_limits(c, &lim);
-    run_result_init(r, &lim);
+    runner_limits_of(c, &lim);
+    runner_reply_init(r, &lim);
     e = runner_call(sock, req, req_len, deadline, &lim, r, err);
     free(req);
     free(sock);
@@ -254,28 +254,28 @@ static enum runner_error run_once(struct app *app, const struct job *job,
     *status = status_of(r, e, e == RUNNER_LOST
                         && container_oom_killed(app, l));
     if (e != RUNNER_OK)
-        log_warn("execution %s in %s: %s", job->id, l->name, err);
+        log_warn("execution %s in %s: %s", er->id, l->name, err);
     return e;
 }
 
 /* ---- outputs ---- */
 
-static void store_files(struct exec_ctx *ctx, const struct job *job,
-                        struct exec_result *res)
+static void store_files(struct execution_ctx *ctx, const struct execution_request *er,
+                        struct execution_result *res)
 {
-    struct run_result *r = &res->run;
+    struct runner_reply *r = &res->reply;
 
     res->files = xcalloc(r->n_files ? r->n_files : 1, sizeof(*res->files));
     for (size_t i = 0; i < r->n_files; i++) {
-        const struct run_file *f = &r->files[i];
-        struct exec_file *ef = &res->files[res->n_files];
+        const struct runner_file *f = &r->files[i];
+        struct execution_file *ef = &res->files[res->n_files];
         struct image_new im = {
-            job->id, ctx->key->id, (int)i, f->is_plot ? "plot" : "file",
+            er->id, ctx->key->id, (int)i, f->is_plot ? "plot" : "file",
             f->name, f->mime, f->width, f->height, f->data, f->len,
         };
 
         if (store_image_insert(ctx->app->store, &im, ef->id) < 0) {
-            log_warn("storing an image of %s: %s", job->id,
+            log_warn("storing an image of %s: %s", er->id,
                      store_last_message(ctx->app->store));
             continue;
         }
@@ -330,19 +330,19 @@ bool output_matches(const char *got, size_t got_len, const char *want,
     }
 }
 
-static void run_tests(struct exec_ctx *ctx, const struct job *job,
+static void execute_test_cases(struct execution_ctx *ctx, const struct execution_request *er,
                       const struct lease *l, bool *healthy)
 {
-    struct exec_result *res = ctx->res;
+    struct execution_result *res = ctx->res;
     char err[ERR_LEN];
 
-    res->tests = xcalloc(job->n_tests, sizeof(*res->tests));
-    res->n_tests = job->n_tests;
-    for (size_t i = 0; i < job->n_tests; i++) {
-        const struct job_test *t = &job->tests[i];
-        struct exec_test *et = &res->tests[i];
+    res->tests = xcalloc(er->n_tests, sizeof(*res->tests));
+    res->n_tests = er->n_tests;
+    for (size_t i = 0; i < er->n_tests; i++) {
+        const struct test_case *t = &er->tests[i];
+        struct test_result *et = &res->tests[i];
         struct buf prog = BUF_INIT(0);
-        struct run_result r;
+        struct runner_reply r;
         enum runner_error e;
         const char *status = NULL;
 
@@ -351,12 +351,12 @@ static void run_tests(struct exec_ctx *ctx, const struct job *job,
         et->expected = t->expected;
         et->expected_len = t->expected_len;
         et->input = t->input;
-        if (!*healthy || (job->stop_on_first_failure && res->tests_failed))
+        if (!*healthy || (er->stop_on_first_failure && res->tests_failed))
             continue;
-        buf_append(&prog, job->code, job->code_len);
+        buf_append(&prog, er->code, er->code_len);
         buf_append_str(&prog, "\n");
         buf_append(&prog, t->code, t->code_len);
-        e = run_once(ctx->app, job, l, prog.data, prog.len, t->stdin_data,
+        e = call_runner(ctx->app, er, l, prog.data, prog.len, t->stdin_data,
                      t->stdin_len, false, &r, &status, err);
         buf_release(&prog);
         if (e != RUNNER_OK)
@@ -376,20 +376,20 @@ static void run_tests(struct exec_ctx *ctx, const struct job *job,
             res->tests_passed++;
         else
             res->tests_failed++;
-        run_result_release(&r);
+        runner_reply_release(&r);
     }
 }
 
 /* The test results as JSON: stored in the record and spliced into the
  * reply, so both carry the same fields. */
-static char *tests_json(const struct exec_result *res)
+static char *tests_json(const struct execution_result *res)
 {
     struct jw *w = jw_new();
     char *out;
 
     jw_arr_open(w);
     for (size_t i = 0; i < res->n_tests; i++) {
-        const struct exec_test *t = &res->tests[i];
+        const struct test_result *t = &res->tests[i];
         char *msg;
 
         jw_obj_open(w);
@@ -428,7 +428,7 @@ static char *tests_json(const struct exec_result *res)
     return out;
 }
 
-static char *timings_json(const struct exec_result *res)
+static char *timings_json(const struct execution_result *res)
 {
     return xasprintf("{\"queue_ms\":%.3f,\"sandbox_ms\":%.3f,"
                      "\"run_ms\":%.3f,\"total_ms\":%.3f}", res->queue_ms,
@@ -436,16 +436,16 @@ static char *timings_json(const struct exec_result *res)
 }
 
 /* The "error" field when the program wrote nothing to stderr. */
-static void error_text(const struct job *job, struct exec_result *res)
+static void error_text(const struct execution_request *er, struct execution_result *res)
 {
-    const struct run_result *r = &res->run;
+    const struct runner_reply *r = &res->reply;
 
     if (strcmp(res->status, "timeout") == 0)
         res->error_text = xasprintf("Execution timed out after %g s",
-                                    job->timeout);
+                                    er->timeout);
     else if (strcmp(res->status, "memory_limit") == 0)
         res->error_text = xasprintf("Memory limit of %ld MB exceeded",
-                                    job->memory_mb);
+                                    er->memory_mb);
     else if (strcmp(res->status, "killed") == 0)
         res->error_text = r->signal
             ? xasprintf("Killed by signal %d", r->signal)
@@ -454,25 +454,25 @@ static void error_text(const struct job *job, struct exec_result *res)
         res->error_text = xstrdup(r->error);
 }
 
-static void finish_record(struct exec_ctx *ctx, const struct job *job,
-                          struct exec_result *res)
+static void finish_record(struct execution_ctx *ctx, const struct execution_request *er,
+                          struct execution_result *res)
 {
-    struct run_result *r = &res->run;
+    struct runner_reply *r = &res->reply;
     const char *tests = res->tests_json;
     char *timings = timings_json(res);
     const char *result_text = r->last_repr ? r->last_repr : r->out.data;
     size_t result_len = r->last_repr ? r->last_repr_len : r->out.len;
-    struct exec_done d = {
+    struct execution_done d = {
         res->status, r->has_exit_code, r->exit_code, r->signal,
         buf_cstr(&r->out), r->out.len, buf_cstr(&r->err), r->err.len,
         result_text ? result_text : "", result_len, r->truncated,
         r->time_ms / 1000, res->error_text, tests, NULL, timings,
     };
 
-    if (store_exec_finish(ctx->app->store, job->id, &d) < 0)
-        log_err("execution %s: final record not written: %s", job->id,
+    if (store_execution_finish(ctx->app->store, er->id, &d) < 0)
+        log_err("execution %s: final record not written: %s", er->id,
                 store_last_message(ctx->app->store));
-    stats_count_execution(exec_status_index(res->status));
+    stats_count_execution(execution_status_index(res->status));
     free(timings);
 }
 
@@ -509,40 +509,40 @@ static enum exec_fail pool_fail(struct app *app, enum pool_result pr)
 }
 
 /* In process isolation a runner serves one key only. */
-static const char *pool_key(const struct exec_ctx *ctx)
+static const char *pool_key(const struct execution_ctx *ctx)
 {
     return ctx->app->conf->isolation == ISOLATION_PROCESS ? ctx->key->id
                                                           : NULL;
 }
 
 /* A sandbox for this call: the session's, or one from the pool. */
-static enum exec_fail acquire(struct exec_ctx *ctx, const struct job *job,
+static enum exec_fail acquire(struct execution_ctx *ctx, const struct execution_request *er,
                               struct lease *l, struct session_turn *turn,
                               double *waited)
 {
-    struct exec_result *res = ctx->res;
+    struct execution_result *res = ctx->res;
     struct app *app = ctx->app;
     enum exec_fail f;
     char err[ERR_LEN];
 
-    if (job->session_id)
+    if (er->session_id)
         f = session_fail(app, session_enter(app, ctx->key->id,
-            job->session_id, job->memory_mb, turn, l, &res->session_created,
+            er->session_id, er->memory_mb, turn, l, &res->session_created,
             &res->session_reset, waited, err));
     else
-        f = pool_fail(app, pool_acquire(app, pool_key(ctx), job->memory_mb,
+        f = pool_fail(app, pool_acquire(app, pool_key(ctx), er->memory_mb,
                                         l, waited, err));
     if (f != EXEC_OK)
         fail(res, f, "%s", err);
     return f;
 }
 
-static void release(struct exec_ctx *ctx, const struct job *job,
+static void release(struct execution_ctx *ctx, const struct execution_request *er,
                     struct lease *l, struct session_turn *turn, bool healthy)
 {
     struct app *app = ctx->app;
 
-    if (job->session_id) {
+    if (er->session_id) {
         if (!healthy && l->name[0]) {
             /* A runner that broke the protocol or stalled is not trusted
              * with the session any longer. */
@@ -550,34 +550,34 @@ static void release(struct exec_ctx *ctx, const struct job *job,
             pool_wake_keeper(app);
             ctx->res->session_reset = true;
         }
-        session_leave(app, turn, ctx->key->id, job->session_id, true);
+        session_leave(app, turn, ctx->key->id, er->session_id, true);
     } else if (l->name[0]) {
         pool_release(app, l, pool_key(ctx), healthy);
     }
 }
 
 /* Swaps a dead container of this call for a working one. */
-static enum exec_fail replace_sandbox(struct exec_ctx *ctx,
-                                      const struct job *job, struct lease *l)
+static enum exec_fail replace_sandbox(struct execution_ctx *ctx,
+                                      const struct execution_request *er, struct lease *l)
 {
     struct app *app = ctx->app;
     enum exec_fail f;
     double waited;
     char err[ERR_LEN];
 
-    if (job->session_id) {
+    if (er->session_id) {
         f = session_fail(app, session_replace(app, ctx->key->id,
-                         job->session_id, job->memory_mb, l, err));
+                         er->session_id, er->memory_mb, l, err));
         if (f == EXEC_OK)
             ctx->res->session_reset = !ctx->res->session_created;
     } else {
         pool_release(app, l, NULL, false);
-        f = pool_fail(app, pool_acquire(app, pool_key(ctx), job->memory_mb,
+        f = pool_fail(app, pool_acquire(app, pool_key(ctx), er->memory_mb,
                                         l, &waited, err));
         if (f != EXEC_OK)
             l->name[0] = '\0';  /* nothing held any more */
     }
-    if (f == EXEC_OK && pool_fit_memory(app, l, job->memory_mb, err) < 0)
+    if (f == EXEC_OK && pool_fit_memory(app, l, er->memory_mb, err) < 0)
         f = EXEC_NO_SANDBOX;
     if (f != EXEC_OK)
         fail(ctx->res, f, "the sandbox was not running and no other "
@@ -585,47 +585,47 @@ static enum exec_fail replace_sandbox(struct exec_ctx *ctx,
     return f;
 }
 
-static void exec_new_of(struct exec_ctx *ctx, const struct job *job,
-                        struct exec_new *e)
+static void execution_new_of(struct execution_ctx *ctx, const struct execution_request *er,
+                        struct execution_new *e)
 {
     memset(e, 0, sizeof(*e));
-    e->id = job->id;
+    e->id = er->id;
     e->key_id = ctx->key->id;
-    e->session_id = job->session_id;
+    e->session_id = er->session_id;
     e->request_id = ctx->request_id;
-    e->language = job->language;
-    e->code = job->code;
-    e->code_len = job->code_len;
-    e->stdin_data = job->stdin_data;
-    e->stdin_len = job->stdin_len;
-    e->timeout_ms = (long)(job->timeout * 1000);
-    e->memory_mb = job->memory_mb;
+    e->language = er->language;
+    e->code = er->code;
+    e->code_len = er->code_len;
+    e->stdin_data = er->stdin_data;
+    e->stdin_len = er->stdin_len;
+    e->timeout_ms = (long)(er->timeout * 1000);
+    e->memory_mb = er->memory_mb;
     e->worker_pid = (int)getpid();
 }
 
-/* Records the job; false (res filled) when it may not run. */
-static bool admit(struct exec_ctx *ctx, const struct job *job)
+/* Records the execution; false (res filled) when it may not run. */
+static bool admit(struct execution_ctx *ctx, const struct execution_request *er)
 {
-    struct exec_result *res = ctx->res;
+    struct execution_result *res = ctx->res;
     struct store *s = ctx->app->store;
-    struct exec_new e;
+    struct execution_new e;
     const char *which;
     int rc;
 
-    exec_new_of(ctx, job, &e);
+    execution_new_of(ctx, er, &e);
     if (res->fail == EXEC_UNSAFE) {
-        rc = store_exec_blocked(s, &e, res->detail, res->violations_json);
+        rc = store_execution_blocked(s, &e, res->detail, res->violations_json);
         if (rc == 2)
             fail(res, EXEC_DUPLICATE, "execution_id %s is already used",
-                 job->id);
+                 er->id);
         else if (rc < 0)
-            log_err("recording blocked execution %s: %s", job->id,
+            log_err("recording blocked execution %s: %s", er->id,
                     store_last_message(s));
         else
-            stats_count_execution(exec_status_index("blocked"));
+            stats_count_execution(execution_status_index("blocked"));
         return false;
     }
-    rc = store_exec_admit(s, &e, ctx->key->max_concurrent,
+    rc = store_execution_admit(s, &e, ctx->key->max_concurrent,
                           ctx->key->rate_per_minute, &which);
     if (rc == 0)
         return true;
@@ -637,15 +637,15 @@ static bool admit(struct exec_ctx *ctx, const struct job *job)
              "executions per minute", ctx->key->rate_per_minute);
     else if (rc == 2)
         fail(res, EXEC_DUPLICATE, "execution_id %s is already used",
-             job->id);
+             er->id);
     else
         fail(res, store_fail_class(s), "database: %s",
              store_last_message(s));
     return false;
 }
 
-void execution_run(struct exec_ctx *ctx, const struct job *job,
-                   struct exec_result *res)
+void execution_run(struct execution_ctx *ctx, const struct execution_request *er,
+                   struct execution_result *res)
 {
     struct app *app = ctx->app;
     struct session_turn turn;
@@ -659,80 +659,80 @@ void execution_run(struct exec_ctx *ctx, const struct job *job,
     memset(&turn, 0, sizeof(turn));
     ctx->res = res;
     res->status = "failed";
-    /* A blocked job is recorded too, by admit(). */
-    policy_blocks(app, job, res);
-    if (!admit(ctx, job))
+    /* A blocked execution is recorded too, by admit(). */
+    policy_blocks(app, er, res);
+    if (!admit(ctx, er))
         return;
 
     t0 = now_ms();
-    if (acquire(ctx, job, &l, &turn, &waited) != EXEC_OK)
+    if (acquire(ctx, er, &l, &turn, &waited) != EXEC_OK)
         goto failed;
-    if (pool_fit_memory(app, &l, job->memory_mb, err) < 0) {
+    if (pool_fit_memory(app, &l, er->memory_mb, err) < 0) {
         log_warn("raising the memory of %s: %s", l.name, err);
-        release(ctx, job, &l, &turn, false);
+        release(ctx, er, &l, &turn, false);
         fail(res, EXEC_NO_SANDBOX, "cannot give the sandbox %ld MB: %s",
-             job->memory_mb, err);
+             er->memory_mb, err);
         goto failed;
     }
     res->queue_ms = waited;
     res->sandbox_ms = now_ms() - t0 - waited;
     stats_observe(PHASE_QUEUE, res->queue_ms);
     stats_observe(PHASE_SANDBOX, res->sandbox_ms);
-    store_exec_started(app->store, job->id, l.name);
+    store_execution_started(app->store, er->id, l.name);
 
     t0 = now_ms();
     for (int attempt = 1; ; attempt++) {
-        e = run_once(app, job, &l, job->code, job->code_len,
-                     job->stdin_data, job->stdin_len, job->session_id != NULL,
-                     &res->run, &res->status, err);
+        e = call_runner(app, er, &l, er->code, er->code_len,
+                     er->stdin_data, er->stdin_len, er->session_id != NULL,
+                     &res->reply, &res->status, err);
         if (e != RUNNER_DOWN || attempt == 3)
             break;
         /* The container died while idle (nothing ran): take another. */
-        run_result_release(&res->run);
+        runner_reply_release(&res->reply);
         log_warn("%s was not running: %s", l.name, err);
-        if (replace_sandbox(ctx, job, &l) != EXEC_OK)
+        if (replace_sandbox(ctx, er, &l) != EXEC_OK)
             break;
     }
     if (e == RUNNER_DOWN) {
         /* Nothing ran: the client may simply retry. */
-        release(ctx, job, &l, &turn, false);
+        release(ctx, er, &l, &turn, false);
         if (!res->fail)
             fail(res, stats_get()->docker_up == 0 ? EXEC_DOCKER_DOWN
                  : EXEC_NO_SANDBOX, "the sandbox was not running: %s", err);
         goto failed;
     }
     healthy = e == RUNNER_OK;
-    if (res->run.session_reset)
+    if (res->reply.session_reset)
         res->session_reset = true;
-    if (job->n_tests)
-        run_tests(ctx, job, &l, &healthy);
+    if (er->n_tests)
+        execute_test_cases(ctx, er, &l, &healthy);
     res->run_ms = now_ms() - t0;
-    release(ctx, job, &l, &turn, healthy);
+    release(ctx, er, &l, &turn, healthy);
     stats_observe(PHASE_RUN, res->run_ms);
 
-    store_files(ctx, job, res);
+    store_files(ctx, er, res);
     if (!res->error_text)
-        error_text(job, res);
+        error_text(er, res);
     res->total_ms = now_ms() - ctx->t_start;
     stats_observe(PHASE_TOTAL, res->total_ms);
     if (res->n_tests)
         res->tests_json = tests_json(res);
-    finish_record(ctx, job, res);
+    finish_record(ctx, er, res);
     return;
 failed: {
-        struct exec_done d = { "failed", false, 0, 0, NULL, 0, NULL, 0,
+        struct execution_done d = { "failed", false, 0, 0, NULL, 0, NULL, 0,
                                NULL, 0, false, 0, res->detail, NULL, NULL,
                                NULL };
 
-        store_exec_finish(app->store, job->id, &d);
-        stats_count_execution(exec_status_index("failed"));
+        store_execution_finish(app->store, er->id, &d);
+        stats_count_execution(execution_status_index("failed"));
     }
 }
 
-void exec_result_release(struct exec_result *res)
+void execution_result_release(struct execution_result *res)
 {
     free(res->violations_json);
-    run_result_release(&res->run);
+    runner_reply_release(&res->reply);
     free(res->error_text);
     for (size_t i = 0; i < res->n_files; i++)
         free(res->files[i].name);

@@ -1,4 +1,4 @@
-/* execution.h - runs one accepted job end to end: policy, the record,
+/* execution.h - runs one accepted execution end to end: policy, the record,
  * a sandbox (pool or session), the runner, test cases, images, and the
  * final record.  Knows nothing of HTTP: it reports a failure class that
  * the handler turns into a status code. */
@@ -13,7 +13,7 @@
 #include "base/util.h"
 
 struct app;
-struct job;
+struct execution_request;
 struct principal;
 
 enum exec_fail {
@@ -30,7 +30,7 @@ enum exec_fail {
     EXEC_INTERNAL,
 };
 
-struct exec_file {              /* a stored figure or output file */
+struct execution_file {              /* a stored figure or output file */
     char id[33];
     bool is_plot;
     char *name;
@@ -39,7 +39,7 @@ struct exec_file {              /* a stored figure or output file */
     int width, height;
 };
 
-struct exec_test {
+struct test_result {
     bool ran;
     bool passed;
     const char *status;
@@ -50,18 +50,18 @@ struct exec_test {
     const char *input;
 };
 
-struct exec_result {
+struct execution_result {
     enum exec_fail fail;
     char detail[ERR_LEN];
     char *violations_json;      /* EXEC_UNSAFE */
     const char *status;         /* completed error timeout memory_limit
                                  * killed */
-    struct run_result run;
+    struct runner_reply reply;
     char *error_text;           /* "error" field when stderr is empty */
-    struct exec_file *files;
+    struct execution_file *files;
     size_t n_files;
     char *first_png_b64;
-    struct exec_test *tests;
+    struct test_result *tests;
     size_t n_tests;
     int tests_passed, tests_failed;
     char *tests_json;           /* the results as stored and sent */
@@ -70,18 +70,18 @@ struct exec_result {
     double queue_ms, sandbox_ms, run_ms, total_ms;
 };
 
-struct exec_ctx {
+struct execution_ctx {
     struct app *app;
     const struct principal *key;
     const char *request_id;
     double t_start;             /* now_ms() when the request arrived */
-    struct exec_result *res;    /* set by execution_run */
+    struct execution_result *res;    /* set by execution_run */
 };
 
-/* Runs job; res says what happened (release it after). */
-void execution_run(struct exec_ctx *ctx, const struct job *job,
-                   struct exec_result *res);
-void exec_result_release(struct exec_result *res);
+/* Runs er; res says what happened (release it after). */
+void execution_run(struct execution_ctx *ctx, const struct execution_request *er,
+                   struct execution_result *res);
+void execution_result_release(struct execution_result *res);
 
 /* Compares program output with an expected output: trailing whitespace
  * of each line and trailing empty lines don't count. */
@@ -89,6 +89,6 @@ bool output_matches(const char *got, size_t got_len, const char *want,
                     size_t want_len);
 
 /* Index of a status name in the metrics' executions counter. */
-int exec_status_index(const char *status);
+int execution_status_index(const char *status);
 
 #endif

@@ -1,5 +1,6 @@
-/* job.c - see job.h.  Optional fields may be null, which means "use the
- * default": clients generated from typed models often send them. */
+/* execution_request.c - see execution_request.h.  Optional fields may
+ * be null, which means "use the default": clients generated from typed
+ * models often send them. */
 #include "config.h"
 #include "exec/execution_request.h"
 
@@ -21,33 +22,33 @@ static const char *const python_keywords[] = {
     "while", "with", "yield",
 };
 
-void job_init(struct job *job, const struct conf *c)
+void execution_request_init(struct execution_request *er, const struct conf *c)
 {
     uuid_t u;
 
-    memset(job, 0, sizeof(*job));
+    memset(er, 0, sizeof(*er));
     uuid_generate_random(u);
-    uuid_unparse_lower(u, job->id);
-    job->language = "python";
-    job->timeout = c->default_timeout;
-    job->memory_mb = c->default_memory_mb;
-    job->stdin_data = "";
+    uuid_unparse_lower(u, er->id);
+    er->language = "python";
+    er->timeout = c->default_timeout;
+    er->memory_mb = c->default_memory_mb;
+    er->stdin_data = "";
 }
 
-void job_release(struct job *job)
+void execution_request_release(struct execution_request *er)
 {
-    free(job->tests);
-    job->tests = NULL;
-    job->n_tests = 0;
+    free(er->tests);
+    er->tests = NULL;
+    er->n_tests = 0;
 }
 
-bool job_language_ok(const char *lang)
+bool execution_language_ok(const char *lang)
 {
     return !strcasecmp(lang, "python") || !strcasecmp(lang, "python3")
         || !strcasecmp(lang, "py");
 }
 
-bool job_session_id_ok(const char *id)
+bool execution_session_id_valid(const char *id)
 {
     size_t n = strlen(id);
 
@@ -86,7 +87,7 @@ static bool identifier_ok(const char *s, size_t n)
     return utf8_valid(s, n);
 }
 
-int job_check_variables(const struct json *vars, char *err)
+int execution_request_check_variables(const struct json *vars, char *err)
 {
     if (vars->type != JSON_OBJECT) {
         err_set(err, "variables must be a JSON object of name: value, not "
@@ -131,23 +132,23 @@ static int want_string(const struct json *v, const char *name, char *err)
     return 0;
 }
 
-static int parse_tests(const struct json *arr, struct job *job, char *err)
+static int parse_tests(const struct json *arr, struct execution_request *er, char *err)
 {
     if (arr->type != JSON_ARRAY) {
         err_set(err, "test_cases must be an array of objects, not %s",
                 json_type_name(arr->type));
         return -1;
     }
-    if (arr->n > JOB_MAX_TESTS) {
+    if (arr->n > EXECUTION_MAX_TESTS) {
         err_set(err, "test_cases has %zu entries; at most %d are allowed",
-                arr->n, JOB_MAX_TESTS);
+                arr->n, EXECUTION_MAX_TESTS);
         return -1;
     }
-    job->tests = xcalloc(arr->n ? arr->n : 1, sizeof(*job->tests));
-    job->n_tests = arr->n;
+    er->tests = xcalloc(arr->n ? arr->n : 1, sizeof(*er->tests));
+    er->n_tests = arr->n;
     for (size_t i = 0; i < arr->n; i++) {
         const struct json *tc = arr->items[i], *v;
-        struct job_test *t = &job->tests[i];
+        struct test_case *t = &er->tests[i];
         const char *name;
 
         if (tc->type != JSON_OBJECT) {
@@ -189,14 +190,14 @@ static int parse_tests(const struct json *arr, struct job *job, char *err)
     return 0;
 }
 
-int job_parse(const struct json *body, const struct conf *c, struct job *job,
+int execution_request_parse(const struct json *body, const struct conf *c, struct execution_request *er,
               bool *too_large, char *err)
 {
     const struct json *v;
     const char *name;
 
     *too_large = false;
-    job_init(job, c);
+    execution_request_init(er, c);
     v = json_get(body, "code");
     if (!v || v->type == JSON_NULL) {
         err_set(err, "code is required: the Python source to run");
@@ -210,27 +211,27 @@ int job_parse(const struct json *body, const struct conf *c, struct job *job,
                 c->max_code_bytes);
         return -1;
     }
-    job->code = v->str;
-    job->code_len = v->len;
+    er->code = v->str;
+    er->code_len = v->len;
 
     v = field2(body, "language", NULL, &name);
     if (v) {
         if (want_string(v, "language", err) < 0)
             return -1;
-        if (!job_language_ok(v->str)) {
+        if (!execution_language_ok(v->str)) {
             err_set(err, "language '%.40s' is not supported: use \"python\"",
                     v->str);
             return -1;
         }
-        job->language = v->str;
+        er->language = v->str;
     }
 
     v = field2(body, "stdin", "input_data", &name);
     if (v) {
         if (want_string(v, name, err) < 0)
             return -1;
-        job->stdin_data = v->str;
-        job->stdin_len = v->len;
+        er->stdin_data = v->str;
+        er->stdin_len = v->len;
     }
 
     v = field2(body, "timeout", NULL, &name);
@@ -245,7 +246,7 @@ int job_parse(const struct json *body, const struct conf *c, struct job *job,
                     "(max_timeout)", c->max_timeout);
             return -1;
         }
-        job->timeout = v->number;
+        er->timeout = v->number;
     }
 
     v = field2(body, "max_memory_mb", NULL, &name);
@@ -259,44 +260,44 @@ int job_parse(const struct json *body, const struct conf *c, struct job *job,
                     c->max_memory_mb);
             return -1;
         }
-        job->memory_mb = (long)v->integer;
+        er->memory_mb = (long)v->integer;
     }
 
     v = field2(body, "execution_id", NULL, &name);
     if (v) {
         if (want_string(v, "execution_id", err) < 0)
             return -1;
-        if (v->len != strlen(v->str) || !is_safe_id(v->str, JOB_ID_MAX)) {
+        if (v->len != strlen(v->str) || !is_safe_id(v->str, EXECUTION_ID_MAX)) {
             err_set(err, "execution_id must match [A-Za-z0-9_-]{1,64}");
             return -1;
         }
-        snprintf(job->id, sizeof(job->id), "%s", v->str);
-        job->id_given = true;
+        snprintf(er->id, sizeof(er->id), "%s", v->str);
+        er->id_given = true;
     }
 
     v = field2(body, "session_id", "user_uuid", &name);
     if (v) {
         if (want_string(v, name, err) < 0)
             return -1;
-        if (v->len != strlen(v->str) || !job_session_id_ok(v->str)) {
+        if (v->len != strlen(v->str) || !execution_session_id_valid(v->str)) {
             err_set(err, "%s must be 1-%d characters of [A-Za-z0-9_.:@-]",
                     name, SESSION_ID_MAX);
             return -1;
         }
-        job->session_id = v->str;
+        er->session_id = v->str;
     }
 
     v = field2(body, "variables", NULL, &name);
     if (v) {
-        if (job_check_variables(v, err) < 0)
+        if (execution_request_check_variables(v, err) < 0)
             return -1;
-        job->variables = v;
+        er->variables = v;
     }
 
     v = field2(body, "test_cases", NULL, &name);
-    if (v && parse_tests(v, job, err) < 0)
+    if (v && parse_tests(v, er, err) < 0)
         return -1;
-    if (job->n_tests && job->session_id) {
+    if (er->n_tests && er->session_id) {
         err_set(err, "test_cases run in fresh processes and can't be combined "
                 "with session_id");
         return -1;
@@ -308,7 +309,7 @@ int job_parse(const struct json *body, const struct conf *c, struct job *job,
             err_set(err, "stop_on_first_failure must be true or false");
             return -1;
         }
-        job->stop_on_first_failure = v->boolean;
+        er->stop_on_first_failure = v->boolean;
     }
     return 0;
 }

@@ -4,7 +4,7 @@
 
 #include "base/util.h"
 
-const struct route handler_routes[] = {
+const struct route route_table[] = {
     { HTTP_GET, "/health", handle_health, ROUTE_PUBLIC, "health" },
     { HTTP_POST, "/execute", handle_execute, 0, "execute" },
     { HTTP_GET | HTTP_POST, "/runcode", handle_runcode, 0, "runcode" },
@@ -23,4 +23,4 @@ const struct route handler_routes[] = {
     { HTTP_GET, "/openapi.json", handle_openapi, ROUTE_PUBLIC, "openapi" },
 };
 
-const size_t handler_n_routes = ARRAY_SIZE(handler_routes);
+const size_t route_table_len = ARRAY_SIZE(route_table);

@@ -1,4 +1,4 @@
-/* dispatch.c - see dispatch.h.  The order matters: routing first (404 and
+/* serve.c - see serve.h.  The order matters: routing first (404 and
  * 405 need no key), then the origin allow-list, then the key. */
 #include "config.h"
 #include "http/serve.h"
@@ -38,7 +38,7 @@ static void serve(struct request *rq, int *route_index)
     char why[ERR_LEN];
     int rc;
 
-    res = router_match(handler_routes, handler_n_routes, rq->method,
+    res = router_match(route_table, route_table_len, rq->method,
                        rq->path, &r, rq->params, ROUTE_MAX_PARAMS, &allowed);
     if (res == ROUTER_NOT_FOUND) {
         char *msg = xasprintf("no endpoint at %s", rq->path);
@@ -67,7 +67,7 @@ static void serve(struct request *rq, int *route_index)
         free(msg);
         return;
     }
-    *route_index = (int)(r - handler_routes);
+    *route_index = (int)(r - route_table);
     rq->route = r->pattern;
     if (!auth_origin_allowed(rq)) {
         response_error(rq, 403, "origin_not_allowed",
@@ -97,7 +97,7 @@ static void serve(struct request *rq, int *route_index)
     }
 }
 
-void dispatch(struct request *rq)
+void serve_request(struct request *rq)
 {
     int route_index = -1;
     const char *addr;

@@ -1,10 +1,10 @@
-/* dispatch.h - serves one accepted request: route, CORS, auth, handler,
+/* serve.h - serves one accepted request: route, CORS, auth, handler,
  * access log, counters. */
-#ifndef PYEXEC_DISPATCH_H
-#define PYEXEC_DISPATCH_H
+#ifndef PYEXEC_SERVE_H
+#define PYEXEC_SERVE_H
 
 struct request;
 
-void dispatch(struct request *rq);
+void serve_request(struct request *rq);
 
 #endif

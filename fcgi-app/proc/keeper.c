@@ -248,7 +248,7 @@ static void reap_claim(const struct pool_container *c, void *arg)
 
     if (!pid_dead(c->claimed_by))
         return;
-    n = store_exec_interrupt_pid(s, c->claimed_by);
+    n = store_execution_interrupt_pid(s, c->claimed_by);
     log_warn("worker %d died holding %s: %d execution(s) interrupted",
              c->claimed_by, c->name, n);
     store_pool_retire(s, c->name);
@@ -260,7 +260,7 @@ static void drop_dead_waiter(int pid, void *arg)
 
     if (pid_dead(pid)) {
         store_wait_drop_pid(s, pid);
-        store_exec_interrupt_pid(s, pid);
+        store_execution_interrupt_pid(s, pid);
     }
 }
 
@@ -354,7 +354,7 @@ static void sweep_orphans(struct keeper *k)
 /* A fresh start of the service: whatever was in flight is over. */
 static void recover(struct keeper *k)
 {
-    int n = store_exec_interrupt_all(k->s);
+    int n = store_execution_interrupt_all(k->s);
 
     if (n > 0)
         log_warn("%d execution(s) were running when pyexec stopped: "
@@ -440,7 +440,7 @@ static void tick(struct keeper *k)
         k->next_orphans = now + ORPHANS_EVERY_MS;
     }
     if (now >= k->next_purge && cfg->retention_days > 0) {
-        long n = store_exec_purge(k->s, wall_ms()
+        long n = store_execution_purge(k->s, wall_ms()
                                   - cfg->retention_days * 86400000LL);
 
         if (n > 0)

@@ -102,7 +102,7 @@ void worker_run(const struct worker_args *a)
         failures = 0;
         stats_worker_set(a->slot, getpid(), WORKER_BUSY);
         request_begin(&rq, &fcgx, &app);
-        dispatch(&rq);
+        serve_request(&rq);
         FCGX_Finish_r(&fcgx);
         request_reset(&rq);
         stats_worker_set(a->slot, getpid(), WORKER_IDLE);

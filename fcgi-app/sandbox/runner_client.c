@@ -22,8 +22,8 @@
 #define NAME_MAX_LEN 255
 
 struct frame_parser {
-    const struct run_limits *lim;
-    struct run_result *r;
+    const struct runner_limits *lim;
+    struct runner_reply *r;
     unsigned char hdr[5];
     size_t hdr_have;
     char type;
@@ -35,14 +35,14 @@ struct frame_parser {
     bool done;
 };
 
-void run_result_init(struct run_result *r, const struct run_limits *lim)
+void runner_reply_init(struct runner_reply *r, const struct runner_limits *lim)
 {
     memset(r, 0, sizeof(*r));
     buf_init(&r->out, lim->max_output);
     buf_init(&r->err, lim->max_output);
 }
 
-void run_result_release(struct run_result *r)
+void runner_reply_release(struct runner_reply *r)
 {
     buf_release(&r->out);
     buf_release(&r->err);
@@ -95,8 +95,8 @@ const char *mime_for_name(const char *name)
     return "application/octet-stream";
 }
 
-struct frame_parser *frame_parser_new(const struct run_limits *lim,
-                                      struct run_result *r)
+struct frame_parser *frame_parser_new(const struct runner_limits *lim,
+                                      struct runner_reply *r)
 {
     struct frame_parser *fp = xcalloc(1, sizeof(*fp));
 
@@ -131,7 +131,7 @@ static size_t frame_max(const struct frame_parser *fp, char type)
     }
 }
 
-static void add_file(struct run_result *r, const struct run_file *f)
+static void add_file(struct runner_reply *r, const struct runner_file *f)
 {
     r->files = xrealloc(r->files, (r->n_files + 1) * sizeof(*r->files));
     r->files[r->n_files++] = *f;
@@ -151,7 +151,7 @@ static bool name_ok(const char *p, size_t n)
 
 static int parse_result(struct frame_parser *fp, char *err)
 {
-    struct run_result *r = fp->r;
+    struct runner_reply *r = fp->r;
     const struct json *v;
     struct json *j = json_parse(fp->payload.data, fp->payload.len, err);
 
@@ -220,10 +220,10 @@ static void take_stream(struct frame_parser *fp, struct buf *b, size_t *seen)
 
 static int end_frame(struct frame_parser *fp, char *err)
 {
-    struct run_result *r = fp->r;
+    struct runner_reply *r = fp->r;
     const unsigned char *p = (const unsigned char *)fp->payload.data;
     size_t n = fp->payload.len;
-    struct run_file f;
+    struct runner_file f;
 
     memset(&f, 0, sizeof(f));
     switch (fp->type) {
@@ -412,8 +412,8 @@ static int wait_fd(int fd, short events, double deadline)
 
 enum runner_error runner_call(const char *sock_path, const char *req,
                               size_t req_len, double deadline,
-                              const struct run_limits *lim,
-                              struct run_result *r, char *err)
+                              const struct runner_limits *lim,
+                              struct runner_reply *r, char *err)
 {
     unsigned char len[4] = {
         (unsigned char)(req_len >> 24), (unsigned char)(req_len >> 16),
@@ -428,7 +428,7 @@ enum runner_error runner_call(const char *sock_path, const char *req,
     if (fd < 0)
         return RUNNER_DOWN;
     /* The length and the request; the runner may be cleaning up after
-     * its previous job, so this can wait in the backlog. */
+     * its previous execution, so this can wait in the backlog. */
     while (sent < 4 + req_len) {
         const void *p = sent < 4 ? (const void *)(len + sent)
                                  : (const void *)(req + sent - 4);
@@ -437,14 +437,14 @@ enum runner_error runner_call(const char *sock_path, const char *req,
 
         if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
             if (wait_fd(fd, POLLOUT, deadline) <= 0) {
-                err_set(err, "runner did not take the job in time");
+                err_set(err, "runner did not take the execution in time");
                 rc = RUNNER_TIMEOUT;
                 goto out;
             }
             continue;
         }
         if (w < 0) {
-            err_set(err, "sending the job: %s", strerror(errno));
+            err_set(err, "sending the execution: %s", strerror(errno));
             rc = RUNNER_LOST;
             goto out;
         }

@@ -1,4 +1,4 @@
-/* runner_client.h - the host side of sandbox/PROTOCOL.md: one job over the
+/* runner_client.h - the host side of sandbox/PROTOCOL.md: one execution over the
  * runner's unix socket.  Everything the runner sends is untrusted: frame
  * sizes, totals and PNG headers are checked here, and the deadline is
  * ours, not the runner's. */
@@ -10,7 +10,7 @@
 
 #include "base/buf.h"
 
-struct run_limits {
+struct runner_limits {
     size_t max_output;          /* per stream */
     int max_images;
     size_t max_image_bytes;
@@ -19,7 +19,7 @@ struct run_limits {
 };
 
 /* A figure or an output file. */
-struct run_file {
+struct runner_file {
     bool is_plot;
     char *name;                 /* files only */
     const char *mime;
@@ -28,7 +28,7 @@ struct run_file {
     int width, height;          /* PNGs: from IHDR */
 };
 
-struct run_result {
+struct runner_reply {
     struct buf out, err;        /* capped at max_output each */
     bool truncated;
     bool got_result;            /* the 'r' frame arrived */
@@ -40,7 +40,7 @@ struct run_result {
     size_t last_repr_len;
     char *error;                /* "ExcType: message" or NULL */
     double time_ms;
-    struct run_file *files;
+    struct runner_file *files;
     size_t n_files;
     int images_dropped, files_dropped;
 };
@@ -53,15 +53,15 @@ enum runner_error {
     RUNNER_PROTOCOL,            /* the runner broke the protocol */
 };
 
-void run_result_init(struct run_result *r, const struct run_limits *lim);
-void run_result_release(struct run_result *r);
+void runner_reply_init(struct runner_reply *r, const struct runner_limits *lim);
+void runner_reply_release(struct runner_reply *r);
 
 /* Sends req (a JSON object) and reads the reply into r until the result
  * frame.  deadline is on the now_ms() clock. */
 enum runner_error runner_call(const char *sock_path, const char *req,
                               size_t req_len, double deadline,
-                              const struct run_limits *lim,
-                              struct run_result *r, char *err);
+                              const struct runner_limits *lim,
+                              struct runner_reply *r, char *err);
 
 /* Parses a PNG header: 0 and the size, or -1 when it isn't a PNG. */
 int png_size(const unsigned char *p, size_t n, int *width, int *height);
@@ -72,8 +72,8 @@ const char *mime_for_name(const char *name);
  * for unit tests and the fuzzer.  Returns 1 when the result frame was
  * complete, 0 when more is needed, -1 on a protocol error. */
 struct frame_parser;
-struct frame_parser *frame_parser_new(const struct run_limits *lim,
-                                      struct run_result *r);
+struct frame_parser *frame_parser_new(const struct runner_limits *lim,
+                                      struct runner_reply *r);
 int frame_parser_feed(struct frame_parser *fp, const char *p, size_t n,
                       char *err);
 void frame_parser_free(struct frame_parser *fp);

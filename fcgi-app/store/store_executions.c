@@ -1,4 +1,4 @@
-/* store_exec.c - see store_exec.h. */
+/* store_executions.c - see store_executions.h. */
 #include "config.h"
 #include "store/store_executions.h"
 
@@ -30,7 +30,7 @@ static int count_where(struct store *s, const char *sql, const char *key,
     return 0;
 }
 
-static void bind_new(sqlite3_stmt *st, const struct exec_new *e,
+static void bind_new(sqlite3_stmt *st, const struct execution_new *e,
                      const char *status)
 {
     store_bind_text(st, 1, e->id);
@@ -53,7 +53,7 @@ static const char insert_sql[] =
     " created_at, status, language, code, stdin, timeout_ms, memory_mb,"
     " worker_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-int store_exec_admit(struct store *s, const struct exec_new *e,
+int store_execution_admit(struct store *s, const struct execution_new *e,
                      long max_concurrent, long rate_per_minute,
                      const char **which)
 {
@@ -101,7 +101,7 @@ fail:
     return -1;
 }
 
-int store_exec_blocked(struct store *s, const struct exec_new *e,
+int store_execution_blocked(struct store *s, const struct execution_new *e,
                        const char *detail, const char *violations_json)
 {
     sqlite3_stmt *st;
@@ -132,7 +132,7 @@ fail:
     return -1;
 }
 
-int store_exec_started(struct store *s, const char *id, const char *container)
+int store_execution_started(struct store *s, const char *id, const char *container)
 {
     sqlite3_stmt *st = store_stmt(s,
         "UPDATE executions SET status = 'running', started_at = ?,"
@@ -146,8 +146,8 @@ int store_exec_started(struct store *s, const char *id, const char *container)
     return store_step_done(s, st);
 }
 
-int store_exec_finish(struct store *s, const char *id,
-                      const struct exec_done *d)
+int store_execution_finish(struct store *s, const char *id,
+                      const struct execution_done *d)
 {
     sqlite3_stmt *st = store_stmt(s,
         "UPDATE executions SET status = ?, finished_at = ?, exit_code = ?,"
@@ -176,7 +176,7 @@ int store_exec_finish(struct store *s, const char *id,
     return store_step_done(s, st);
 }
 
-int store_exec_interrupt_pid(struct store *s, int pid)
+int store_execution_interrupt_pid(struct store *s, int pid)
 {
     sqlite3_stmt *st = store_stmt(s,
         "UPDATE executions SET status = 'interrupted', finished_at = ?,"
@@ -192,7 +192,7 @@ int store_exec_interrupt_pid(struct store *s, int pid)
     return sqlite3_changes(s->db);
 }
 
-int store_exec_interrupt_all(struct store *s)
+int store_execution_interrupt_all(struct store *s)
 {
     sqlite3_stmt *st = store_stmt(s,
         "UPDATE executions SET status = 'interrupted', finished_at = ?,"
@@ -277,7 +277,7 @@ static void write_images(struct store *s, const char *id,
     jw_arr_close(w);
 }
 
-int store_exec_write(struct store *s, const char *id, const char *key_id,
+int store_execution_write(struct store *s, const char *id, const char *key_id,
                      const char *base_url, bool full, struct jw *w)
 {
     static const char *names[] = {
@@ -330,7 +330,7 @@ int store_exec_write(struct store *s, const char *id, const char *key_id,
     return 1;
 }
 
-int store_exec_list(struct store *s, const char *key_id, int64_t before,
+int store_execution_list(struct store *s, const char *key_id, int64_t before,
                     int limit, struct jw *w)
 {
     sqlite3_stmt *st = store_stmt(s,
@@ -354,7 +354,7 @@ int store_exec_list(struct store *s, const char *key_id, int64_t before,
     jw_key(w, "executions");
     jw_arr_open(w);
     for (int i = 0; i < n && rc >= 0; i++)
-        rc = store_exec_write(s, ids[i], key_id, "", false, w);
+        rc = store_execution_write(s, ids[i], key_id, "", false, w);
     jw_arr_close(w);
     /* The cursor for the next page is the oldest created_at returned. */
     if (n == limit && n > 0) {
@@ -441,7 +441,7 @@ void store_image_blob_release(struct image_blob *b)
     memset(b, 0, sizeof(*b));
 }
 
-long store_exec_purge(struct store *s, int64_t cutoff_ms)
+long store_execution_purge(struct store *s, int64_t cutoff_ms)
 {
     sqlite3_stmt *st;
     long n;
@@ -471,7 +471,7 @@ fail:
     return -1;
 }
 
-long store_exec_count(struct store *s)
+long store_execution_count(struct store *s)
 {
     long n = -1;
 
@@ -481,7 +481,7 @@ long store_exec_count(struct store *s)
     return n;
 }
 
-int store_exec_print_list(struct store *s, const char *key_id, int limit,
+int store_execution_print_list(struct store *s, const char *key_id, int limit,
                           FILE *out)
 {
     sqlite3_stmt *st = store_stmt(s,
@@ -511,7 +511,7 @@ int store_exec_print_list(struct store *s, const char *key_id, int limit,
     return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
 }
 
-int store_exec_print(struct store *s, const char *id, FILE *out)
+int store_execution_print(struct store *s, const char *id, FILE *out)
 {
     sqlite3_stmt *st = store_stmt(s,
         "SELECT key_id FROM executions WHERE id = ?");
@@ -530,7 +530,7 @@ int store_exec_print(struct store *s, const char *id, FILE *out)
     key = store_col_dup(st, 0);
     sqlite3_reset(st);
     w = jw_new();
-    rc = store_exec_write(s, id, key, "", true, w);
+    rc = store_execution_write(s, id, key, "", true, w);
     if (rc == 1)
         fprintf(out, "%s\n", jw_text(w, NULL));
     jw_free(w);

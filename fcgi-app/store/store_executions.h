@@ -1,8 +1,8 @@
-/* store_exec.h - the executions and images tables: one row per accepted
+/* store_executions.h - the executions and images tables: one row per accepted
  * execution, written before it runs and completed after; the images and
  * files it produced. */
-#ifndef PYEXEC_STORE_EXEC_H
-#define PYEXEC_STORE_EXEC_H
+#ifndef PYEXEC_STORE_EXECUTIONS_H
+#define PYEXEC_STORE_EXECUTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@ struct store;
 struct jw;
 
 /* What is known when an execution is accepted. */
-struct exec_new {
+struct execution_new {
     const char *id;
     const char *key_id;
     const char *session_id;     /* NULL when stateless */
@@ -33,15 +33,15 @@ struct exec_new {
  * accepted in the last minute (0: none).  Returns 0; 1 when a limit is hit
  * (*which says "concurrent" or "rate"); 2 when the id exists; -1 on a
  * database error. */
-int store_exec_admit(struct store *s, const struct exec_new *e,
+int store_execution_admit(struct store *s, const struct execution_new *e,
                      long max_concurrent, long rate_per_minute,
                      const char **which);
 
 /* status 'running' with the container that runs it. */
-int store_exec_started(struct store *s, const char *id, const char *container);
+int store_execution_started(struct store *s, const char *id, const char *container);
 
 /* The outcome of an execution (fields may be NULL). */
-struct exec_done {
+struct execution_done {
     const char *status;
     bool has_exit_code;
     int exit_code;
@@ -59,26 +59,26 @@ struct exec_done {
     const char *violations;     /* JSON */
     const char *timings;        /* JSON */
 };
-int store_exec_finish(struct store *s, const char *id,
-                      const struct exec_done *d);
+int store_execution_finish(struct store *s, const char *id,
+                      const struct execution_done *d);
 
 /* Stores a blocked execution in one step. */
-int store_exec_blocked(struct store *s, const struct exec_new *e,
+int store_execution_blocked(struct store *s, const struct execution_new *e,
                        const char *detail, const char *violations_json);
 
 /* Marks every queued/running execution of a dead worker 'interrupted';
  * returns how many, or -1. */
-int store_exec_interrupt_pid(struct store *s, int pid);
+int store_execution_interrupt_pid(struct store *s, int pid);
 /* At start-up: every queued/running execution is 'interrupted'. */
-int store_exec_interrupt_all(struct store *s);
+int store_execution_interrupt_all(struct store *s);
 
 /* Writes the record as a JSON object into w.  1 found, 0 not found (or
  * owned by another key), -1 on error.  base_url prefixes image urls. */
-int store_exec_write(struct store *s, const char *id, const char *key_id,
+int store_execution_write(struct store *s, const char *id, const char *key_id,
                      const char *base_url, bool full, struct jw *w);
 /* Writes {"executions": [...], "next_before": ...} for a key: newest
  * first, created before `before` (ms; 0 = now), at most limit. */
-int store_exec_list(struct store *s, const char *key_id, int64_t before,
+int store_execution_list(struct store *s, const char *key_id, int64_t before,
                     int limit, struct jw *w);
 
 /* Images and output files. */
@@ -111,15 +111,15 @@ void store_image_blob_release(struct image_blob *b);
 
 /* Deletes executions (and their images) created before cutoff_ms;
  * returns the number deleted or -1. */
-long store_exec_purge(struct store *s, int64_t cutoff_ms);
+long store_execution_purge(struct store *s, int64_t cutoff_ms);
 
 /* For pyexec-admin: a table of recent executions (all keys when key_id
  * is NULL), and one record as JSON.  print returns 1, 0 (none) or -1. */
-int store_exec_print_list(struct store *s, const char *key_id, int limit,
+int store_execution_print_list(struct store *s, const char *key_id, int limit,
                           FILE *out);
-int store_exec_print(struct store *s, const char *id, FILE *out);
+int store_execution_print(struct store *s, const char *id, FILE *out);
 
 /* Counts for /status: executions served (all time). */
-long store_exec_count(struct store *s);
+long store_execution_count(struct store *s);
 
 #endif

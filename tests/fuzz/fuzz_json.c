@@ -1,5 +1,5 @@
 /* fuzz_json.c - the request parser: arbitrary bytes through json_parse,
- * the /execute field checks (job_parse) and the writer's copy-through,
+ * the /execute field checks (execution_request_parse) and the writer's copy-through,
  * and the query-string decoder of /runcode.  Nothing may crash, leak or
  * read out of bounds; a parsed document must write back as valid JSON. */
 #include "config.h"
@@ -49,11 +49,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_free(again);
         jw_free(w);
         if (j->type == JSON_OBJECT) {
-            struct job job;
+            struct execution_request er;
             bool too_large;
 
-            job_parse(j, &cfg, &job, &too_large, err);
-            job_release(&job);
+            execution_request_parse(j, &cfg, &er, &too_large, err);
+            execution_request_release(&er);
         }
         json_free(j);
     }

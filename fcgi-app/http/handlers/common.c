@@ -35,8 +35,8 @@ void respond_db_error(struct request *rq)
     response_error(rq, 503, "database_busy", store_last_message(rq->store));
 }
 
-void respond_exec_failure(struct request *rq, const struct job *job,
-                          const struct exec_result *res)
+void respond_exec_failure(struct request *rq, const struct execution_request *er,
+                          const struct execution_result *res)
 {
     static const struct {
         enum exec_fail f;
@@ -60,7 +60,7 @@ void respond_exec_failure(struct request *rq, const struct job *job,
 
         /* The blocked run is recorded under this id. */
         jw_key(w, "execution_id");
-        jw_str(w, job->id);
+        jw_str(w, er->id);
         jw_key(w, "violations");
         jw_raw(w, res->violations_json, strlen(res->violations_json));
         jw_obj_close(w);
@@ -77,22 +77,22 @@ void respond_exec_failure(struct request *rq, const struct job *job,
     response_error(rq, 500, "internal_error", res->detail);
 }
 
-void run_job(struct request *rq, const struct job *job,
-             struct exec_result *res)
+void execute_for(struct request *rq, const struct execution_request *er,
+             struct execution_result *res)
 {
-    struct exec_ctx ctx = { rq->app, rq->key, rq->id, rq->t_start, NULL };
+    struct execution_ctx ctx = { rq->app, rq->key, rq->id, rq->t_start, NULL };
 
-    execution_run(&ctx, job, res);
+    execution_run(&ctx, er, res);
 }
 
-void write_files(struct request *rq, const struct exec_result *res,
+void write_files(struct request *rq, const struct execution_result *res,
                  bool plots, struct jw *w)
 {
     const char *base = request_base_url(rq);
 
     jw_arr_open(w);
     for (size_t i = 0; i < res->n_files; i++) {
-        const struct exec_file *f = &res->files[i];
+        const struct execution_file *f = &res->files[i];
         char *url;
 
         if (f->is_plot != plots)

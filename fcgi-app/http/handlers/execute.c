@@ -16,16 +16,16 @@
 #include "http/response.h"
 #include "base/util.h"
 
-static void respond(struct request *rq, const struct job *job,
-                    const struct exec_result *res)
+static void respond(struct request *rq, const struct execution_request *er,
+                    const struct execution_result *res)
 {
-    const struct run_result *r = &res->run;
+    const struct runner_reply *r = &res->reply;
     struct jw *w = jw_new();
     bool has_err = r->err.len > 0;
 
     jw_obj_open(w);
     jw_key(w, "execution_id");
-    jw_str(w, job->id);
+    jw_str(w, er->id);
     jw_key(w, "status");
     jw_str(w, res->status);
     jw_key(w, "stdout");
@@ -69,7 +69,7 @@ static void respond(struct request *rq, const struct job *job,
     else
         jw_str(w, res->error_text ? res->error_text : "");
     jw_key(w, "test_results");
-    if (job->n_tests) {
+    if (er->n_tests) {
         jw_raw(w, res->tests_json, strlen(res->tests_json));
         jw_key(w, "test_summary");
         jw_obj_open(w);
@@ -84,8 +84,8 @@ static void respond(struct request *rq, const struct job *job,
         jw_null(w);
     }
     jw_key(w, "session_id");
-    jw_str(w, job->session_id);
-    if (job->session_id) {
+    jw_str(w, er->session_id);
+    if (er->session_id) {
         jw_key(w, "session_reset");
         jw_bool(w, res->session_reset);
         jw_key(w, "session_created");
@@ -109,42 +109,42 @@ static void respond(struct request *rq, const struct job *job,
 static void execute(struct request *rq, const char *path_session)
 {
     const struct json *body = body_json(rq);
-    struct exec_result res;
-    struct job job;
+    struct execution_result res;
+    struct execution_request er;
     bool too_large;
     char err[ERR_LEN];
 
     if (!body)
         return;
-    if (job_parse(body, rq->conf, &job, &too_large, err) < 0) {
+    if (execution_request_parse(body, rq->conf, &er, &too_large, err) < 0) {
         response_error(rq, too_large ? 413 : 400,
                        too_large ? "payload_too_large" : "invalid_request",
                        err);
-        job_release(&job);
+        execution_request_release(&er);
         return;
     }
     if (path_session) {
-        if (!job_session_id_ok(path_session)) {
+        if (!execution_session_id_valid(path_session)) {
             response_error(rq, 400, "invalid_request", "the session id in "
                            "the path must be 1-128 of [A-Za-z0-9_.:@-]");
-            job_release(&job);
+            execution_request_release(&er);
             return;
         }
-        if (job.n_tests) {
+        if (er.n_tests) {
             response_error(rq, 400, "invalid_request", "test_cases run in "
                            "fresh processes and can't run in a session");
-            job_release(&job);
+            execution_request_release(&er);
             return;
         }
-        job.session_id = path_session;
+        er.session_id = path_session;
     }
-    run_job(rq, &job, &res);
+    execute_for(rq, &er, &res);
     if (res.fail != EXEC_OK)
-        respond_exec_failure(rq, &job, &res);
+        respond_exec_failure(rq, &er, &res);
     else
-        respond(rq, &job, &res);
-    exec_result_release(&res);
-    job_release(&job);
+        respond(rq, &er, &res);
+    execution_result_release(&res);
+    execution_request_release(&er);
 }
 
 void handle_execute(struct request *rq)

@@ -18,7 +18,7 @@
 void handle_execution_get(struct request *rq)
 {
     struct jw *w = jw_new();
-    int rc = store_exec_write(rq->store, rq->params[0], rq->key->id,
+    int rc = store_execution_write(rq->store, rq->params[0], rq->key->id,
                               request_base_url(rq), true, w);
 
     if (rc == 1) {
@@ -51,7 +51,7 @@ void handle_execution_list(struct request *rq)
         return;
     }
     w = jw_new();
-    if (store_exec_list(rq->store, rq->key->id, before, (int)limit, w) < 0) {
+    if (store_execution_list(rq->store, rq->key->id, before, (int)limit, w) < 0) {
         jw_free(w);
         respond_db_error(rq);
         return;

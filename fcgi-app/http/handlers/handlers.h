@@ -9,8 +9,8 @@
 
 struct request;
 
-extern const struct route handler_routes[];
-extern const size_t handler_n_routes;
+extern const struct route route_table[];
+extern const size_t route_table_len;
 
 void handle_health(struct request *rq);
 void handle_execute(struct request *rq);

@@ -28,7 +28,7 @@ static void requests(struct buf *b, const struct stats *st)
                    "route and status.\n"
                    "# TYPE pyexec_http_requests_total counter\n");
     for (size_t r = 0; r < STATS_MAX_ROUTES; r++) {
-        const char *name = r < handler_n_routes ? handler_routes[r].name
+        const char *name = r < route_table_len ? route_table[r].name
                          : r == STATS_MAX_ROUTES - 1 ? "unrouted" : NULL;
 
         if (!name)
@@ -58,7 +58,7 @@ static void executions(struct buf *b, const struct stats *st)
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
         buf_appendf(b, "pyexec_executions_total{status=\"%s\"} %llu\n",
                     names[i], (unsigned long long)load(
-                        &st->executions[exec_status_index(names[i])]));
+                        &st->executions[execution_status_index(names[i])]));
 }
 
 static void histograms(struct buf *b, const struct stats *st)

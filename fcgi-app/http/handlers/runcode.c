@@ -16,9 +16,9 @@
 #include "http/response.h"
 #include "base/util.h"
 
-static void respond(struct request *rq, const struct exec_result *res)
+static void respond(struct request *rq, const struct execution_result *res)
 {
-    const struct run_result *r = &res->run;
+    const struct runner_reply *r = &res->reply;
     const char *base = request_base_url(rq);
     bool timed_out = strcmp(res->status, "timeout") == 0;
     struct jw *w = jw_new();
@@ -58,8 +58,8 @@ static void respond(struct request *rq, const struct exec_result *res)
     response_json(rq, timed_out ? 504 : 200, w);
 }
 
-/* Builds the job from the query string (GET) or the JSON body (POST). */
-static int build_job(struct request *rq, struct job *job,
+/* Builds the execution request from the query string (GET) or the JSON body (POST). */
+static int build_request(struct request *rq, struct execution_request *er,
                      struct json **vars_owned, char *err, int *status)
 {
     const char *lang, *code, *vars = NULL;
@@ -67,7 +67,7 @@ static int build_job(struct request *rq, struct job *job,
     const struct json *v;
 
     *status = 400;
-    job_init(job, rq->conf);
+    execution_request_init(er, rq->conf);
     if (strcmp(rq->method, "POST") == 0) {
         const struct json *body = body_json(rq);
 
@@ -90,7 +90,7 @@ static int build_job(struct request *rq, struct job *job,
         code_len = v->len;
         v = json_get(body, "variables");
         if (v && v->type == JSON_OBJECT)
-            job->variables = v;
+            er->variables = v;
         else if (v && v->type == JSON_STRING)
             vars = v->str;
         else if (v && v->type != JSON_NULL) {
@@ -107,7 +107,7 @@ static int build_job(struct request *rq, struct job *job,
         }
         code_len = strlen(code);
     }
-    if (lang && *lang && !job_language_ok(lang)) {
+    if (lang && *lang && !execution_language_ok(lang)) {
         err_set(err, "languageType '%.40s' is not supported: use python",
                 lang);
         return -1;
@@ -118,8 +118,8 @@ static int build_job(struct request *rq, struct job *job,
         *status = 413;
         return -1;
     }
-    job->code = code;
-    job->code_len = code_len;
+    er->code = code;
+    er->code_len = code_len;
     if (vars && *vars) {
         *vars_owned = json_parse(vars, strlen(vars), err);
         if (!*vars_owned) {
@@ -129,9 +129,9 @@ static int build_job(struct request *rq, struct job *job,
             err_set(err, "variables is not valid JSON: %s", inner);
             return -1;
         }
-        job->variables = *vars_owned;
+        er->variables = *vars_owned;
     }
-    if (job->variables && job_check_variables(job->variables, err) < 0)
+    if (er->variables && execution_request_check_variables(er->variables, err) < 0)
         return -1;
     return 0;
 }
@@ -139,24 +139,24 @@ static int build_job(struct request *rq, struct job *job,
 void handle_runcode(struct request *rq)
 {
     struct json *vars = NULL;
-    struct exec_result res;
-    struct job job;
+    struct execution_result res;
+    struct execution_request er;
     char err[ERR_LEN];
     int status;
 
-    if (build_job(rq, &job, &vars, err, &status) < 0) {
+    if (build_request(rq, &er, &vars, err, &status) < 0) {
         if (status)
             response_error(rq, status, status == 413 ? "payload_too_large"
                            : "invalid_request", err);
         json_free(vars);
         return;
     }
-    run_job(rq, &job, &res);
+    execute_for(rq, &er, &res);
     if (res.fail != EXEC_OK)
-        respond_exec_failure(rq, &job, &res);
+        respond_exec_failure(rq, &er, &res);
     else
         respond(rq, &res);
-    exec_result_release(&res);
-    job_release(&job);
+    execution_result_release(&res);
+    execution_request_release(&er);
     json_free(vars);
 }

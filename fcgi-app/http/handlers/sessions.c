@@ -64,7 +64,7 @@ void handle_release(struct request *rq)
                        "session_id (or user_uuid) is required: a string");
         return;
     }
-    if (v->len != strlen(v->str) || !job_session_id_ok(v->str)) {
+    if (v->len != strlen(v->str) || !execution_session_id_valid(v->str)) {
         response_error(rq, 400, "invalid_request",
                        "session_id must be 1-128 of [A-Za-z0-9_.:@-]");
         return;
