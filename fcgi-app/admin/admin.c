@@ -5,10 +5,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "http/auth.h"
 #include "base/conf.h"
+#include "admin/admin_tables.h"
 #include "admin/doctor.h"
 #include "store/store.h"
 #include "store/store_executions.h"
@@ -30,40 +29,6 @@ static struct store *open_db(const struct conf *c)
     return s;
 }
 
-static void format_time(int64_t ms, char *out, size_t n)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (!ms) {
-        snprintf(out, n, "-");
-        return;
-    }
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void limit_text(long v, char *out, size_t n)
-{
-    if (v < 0)
-        snprintf(out, n, "default");
-    else
-        snprintf(out, n, "%ld", v);
-}
-
-static void print_key(const struct key_info *k, void *arg)
-{
-    char created[32], conc[24], rate[24], limits[64];
-
-    UNUSED(arg);
-    format_time(k->created_at, created, sizeof(created));
-    limit_text(k->max_concurrent, conc, sizeof(conc));
-    limit_text(k->rate_per_minute, rate, sizeof(rate));
-    snprintf(limits, sizeof(limits), "%s/%s", conc, rate);
-    printf("%-16s %-8s %-20s %-24s %s\n", k->id,
-           k->revoked_at ? "revoked" : "active", created, limits, k->name);
-}
-
 static int parse_limit(const char *s, long *out)
 {
     if (strcmp(s, "-") == 0) {
@@ -77,7 +42,7 @@ static int cmd_key(struct store *s, int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "create") == 0 && argc <= 2) {
         char *id = NULL;
-        char *key = auth_create_key(s, argc == 2 ? argv[1] : "", &id);
+        char *key = store_key_create(s, argc == 2 ? argv[1] : "", &id);
 
         if (!key) {
             fprintf(stderr, "pyexec-admin: %s\n", store_last_message(s));
@@ -89,11 +54,8 @@ static int cmd_key(struct store *s, int argc, char **argv)
         free(id);
         return 0;
     }
-    if (argc == 1 && strcmp(argv[0], "list") == 0) {
-        printf("%-16s %-8s %-20s %-24s %s\n", "ID", "STATE", "CREATED",
-               "CONCURRENT/RATE", "NAME");
-        return store_key_list(s, print_key, NULL) < 0 ? 1 : 0;
-    }
+    if (argc == 1 && strcmp(argv[0], "list") == 0)
+        return admin_table_keys(s, stdout) < 0 ? 1 : 0;
     if (argc == 2 && strcmp(argv[0], "revoke") == 0) {
         int rc = store_key_revoke(s, argv[1]);
 
@@ -141,10 +103,12 @@ static int cmd_executions(struct store *s, int argc, char **argv)
                 return 2;
             }
         }
-        return store_execution_print_list(s, key, (int)limit, stdout) < 0 ? 1 : 0;
+        if (admin_table_executions(s, key, (int)limit, stdout) < 0)
+            return 1;
+        return 0;
     }
     if (argc == 2 && strcmp(argv[0], "show") == 0) {
-        int rc = store_execution_print(s, argv[1], stdout);
+        int rc = admin_show_execution(s, argv[1], stdout);
 
         if (rc == 0)
             fprintf(stderr, "pyexec-admin: no execution %s\n", argv[1]);

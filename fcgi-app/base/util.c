@@ -46,6 +46,28 @@ void *xrealloc(void *p, size_t n)
     return q;
 }
 
+size_t st_add(size_t a, size_t b)
+{
+    if (a > SIZE_MAX - b)
+        BUG("size overflow");
+    return a + b;
+}
+
+size_t st_mult(size_t a, size_t b)
+{
+    if (b && a > SIZE_MAX / b)
+        BUG("size overflow");
+    return a * b;
+}
+
+void *grow_array(void *p, size_t n, size_t *cap, size_t size)
+{
+    size_t want = st_mult(st_add(*cap, 16), 3) / 2;
+
+    *cap = want > n ? want : n;
+    return xrealloc(p, st_mult(*cap, size));
+}
+
 char *xstrdup(const char *s)
 {
     return xstrndup(s, strlen(s));

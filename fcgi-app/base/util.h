@@ -17,6 +17,19 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* Size arithmetic that aborts on overflow (git's st_add, st_mult). */
+size_t st_add(size_t a, size_t b);
+size_t st_mult(size_t a, size_t b);
+/* The one way an array grows (git's ALLOC_GROW): makes room for n items
+ * in p, which has room for cap, to half again as many as needed; the
+ * sizes are checked for overflow.  grow_array returns the new p and
+ * updates *cap; ALLOC_GROW calls it only when n > cap. */
+void *grow_array(void *p, size_t n, size_t *cap, size_t size);
+#define ALLOC_GROW(p, n, cap) \
+    do { \
+        if ((n) > (cap)) \
+            (p) = grow_array((p), (n), &(cap), sizeof(*(p))); \
+    } while (0)
 /* Copies exactly n bytes (NULs included) and adds a NUL. */
 char *xstrndup(const char *s, size_t n);
 /* Returns a new printf-formatted string; caller frees. */

@@ -10,106 +10,80 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sandbox/app.h"
-#include "http/auth.h"
 #include "base/conf.h"
-#include "exec/execution_request.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/stats.h"
+#include "base/util.h"
+#include "exec/execution_request.h"
+#include "exec/render.h"
+#include "http/auth.h"
 #include "policy/policy.h"
+#include "sandbox/app.h"
 #include "sandbox/pool.h"
 #include "sandbox/session.h"
-#include "base/stats.h"
 #include "store/store.h"
 #include "store/store_executions.h"
-#include "store/store_pool.h"
-#include "base/util.h"
+#include "store/store_images.h"
 
 /* Our deadline for the runner: its own timeout plus time to report. */
 #define RUNNER_GRACE_MS 2000
+/* Containers tried when the one in hand turns out dead before running. */
+#define RUNNER_ATTEMPTS 3
 
-static const char *const status_names[] = {
+const char *const execution_statuses[EXECUTION_N_STATUSES] = {
     "completed", "error", "timeout", "memory_limit", "killed", "blocked",
     "interrupted", "failed",
 };
 
+/* The sandbox an execution holds: a lease, and for a session the call. */
+struct held {
+    struct lease lease;
+    struct session_call session;
+};
+
 int execution_status_index(const char *status)
 {
-    for (int i = 0; i < (int)ARRAY_SIZE(status_names); i++)
-        if (strcmp(status, status_names[i]) == 0)
+    for (int i = 0; i < EXECUTION_N_STATUSES; i++)
+        if (strcmp(status, execution_statuses[i]) == 0)
             return i;
     return -1;
 }
 
-static void fail(struct execution_result *res, enum exec_fail f,
+static void fail(struct execution_result *res, enum result r,
                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void fail(struct execution_result *res, enum exec_fail f,
+static void fail(struct execution_result *res, enum result r,
                  const char *fmt, ...)
 {
     va_list ap;
 
-    res->fail = f;
+    res->result = r;
     va_start(ap, fmt);
     vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
     va_end(ap);
 }
 
-static enum exec_fail store_fail_class(struct store *s)
-{
-    switch (store_last_error(s)) {
-    case STORE_BUSY:
-        return EXEC_DB_BUSY;
-    case STORE_FULL:
-        return EXEC_DB_FULL;
-    default:
-        return EXEC_INTERNAL;
-    }
-}
-
 /* ---- policy ---- */
 
-static void violations_json(const struct policy_result *pr, int test_index,
-                            struct jw *w)
+/* Checks the code and each test case's code; fills res when blocked. */
+static void policy_blocks(struct execution_ctx *ctx)
 {
-    for (size_t i = 0; i < pr->n; i++) {
-        jw_obj_open(w);
-        jw_key(w, "rule");
-        jw_str(w, pr->v[i].rule);
-        jw_key(w, "name");
-        jw_str(w, pr->v[i].name);
-        jw_key(w, "line");
-        jw_int(w, pr->v[i].line);
-        jw_key(w, "col");
-        jw_int(w, pr->v[i].col);
-        if (test_index >= 0) {
-            jw_key(w, "test_case");
-            jw_int(w, test_index);
-        }
-        jw_obj_close(w);
-    }
-}
-
-/* Checks the code and each test case's code.  Returns true when blocked
- * (res filled). */
-static bool policy_blocks(struct app *app, const struct execution_request *er,
-                          struct execution_result *res)
-{
+    const struct execution_request *er = ctx->er;
     struct policy_result pr;
-    struct jw *w;
     struct buf first = BUF_INIT(ERR_LEN - 64);
     size_t total = 0;
+    struct jw *w;
 
-    if (!app->policy)
-        return false;
+    if (!ctx->app->policy)
+        return;
     w = jw_new();
     jw_arr_open(w);
     for (int t = -1; t < (int)er->n_tests; t++) {
         const char *src = t < 0 ? er->code : er->tests[t].code;
         size_t len = t < 0 ? er->code_len : er->tests[t].code_len;
 
-        memset(&pr, 0, sizeof(pr));
-        policy_check(app->policy, src, len, &pr);
+        policy_check(ctx->app->policy, src, len, &pr);
         if (pr.n && !total)
             buf_appendf(&first, "%s %s (line %d, col %d%s)",
                         strcmp(pr.v[0].rule, "import") == 0 ? "import of"
@@ -117,68 +91,174 @@ static bool policy_blocks(struct app *app, const struct execution_request *er,
                         : "attribute", pr.v[0].name, pr.v[0].line,
                         pr.v[0].col, t >= 0 ? " of a test case" : "");
         total += pr.n;
-        violations_json(&pr, t, w);
+        render_violations(&pr, t, w);
         policy_result_release(&pr);
     }
     jw_arr_close(w);
     if (total) {
-        res->violations_json = xstrdup(jw_text(w, NULL));
-        snprintf(res->detail, sizeof(res->detail),
-                 "Unsafe code detected: %s%s", buf_cstr(&first),
-                 total > 1 ? " and more" : "");
-        res->fail = EXEC_UNSAFE;
+        ctx->res->violations_json = xstrdup(jw_text(w, NULL));
+        fail(ctx->res, RESULT_UNSAFE, "Unsafe code detected: %s%s",
+             buf_cstr(&first), total > 1 ? " and more" : "");
     }
     buf_release(&first);
     jw_free(w);
-    return total > 0;
+}
+
+/* ---- the record ---- */
+
+/* Records the execution; false (res filled) when it may not run. */
+static bool admit(struct execution_ctx *ctx)
+{
+    const struct execution_request *er = ctx->er;
+    struct execution_result *res = ctx->res;
+    struct store *s = ctx->app->store;
+    struct execution_new e = {
+        er->id, ctx->key->id, er->session_id, ctx->request_id,
+        er->language, er->code, er->code_len, er->stdin_data, er->stdin_len,
+        (long)(er->timeout * 1000), er->memory_mb, (int)getpid(),
+    };
+    const char *which;
+    enum result r;
+
+    if (res->result == RESULT_UNSAFE) {
+        r = store_execution_blocked(s, &e, res->detail, res->violations_json);
+        if (r == RESULT_DUPLICATE)
+            fail(res, r, "execution_id %s is already used", er->id);
+        else if (r != RESULT_OK)
+            log_err("recording blocked execution %s: %s", er->id,
+                    store_last_message(s));
+        else
+            stats_count_execution(execution_status_index("blocked"));
+        return false;
+    }
+    r = store_execution_admit(s, &e, ctx->key->max_concurrent,
+                              ctx->key->rate_per_minute, &which);
+    if (r == RESULT_LIMITED && strcmp(which, "concurrent") == 0)
+        fail(res, r, "this key already runs its maximum of %ld executions "
+             "at once", ctx->key->max_concurrent);
+    else if (r == RESULT_LIMITED)
+        fail(res, r, "this key reached its limit of %ld executions per "
+             "minute", ctx->key->rate_per_minute);
+    else if (r == RESULT_DUPLICATE)
+        fail(res, r, "execution_id %s is already used", er->id);
+    else if (r != RESULT_OK)
+        fail(res, r, "database: %s", store_last_message(s));
+    return r == RESULT_OK;
+}
+
+/* The record of an execution that was admitted but did not run. */
+static void record_failure(struct execution_ctx *ctx)
+{
+    struct execution_done d = { .status = "failed",
+                                .error = ctx->res->detail };
+
+    store_execution_finish(ctx->app->store, ctx->er->id, &d);
+    stats_count_execution(execution_status_index("failed"));
+}
+
+/* ---- the sandbox ---- */
+
+/* In process isolation a runner serves one key only. */
+static const char *pool_key(const struct execution_ctx *ctx)
+{
+    return ctx->app->conf->isolation == ISOLATION_PROCESS ? ctx->key->id
+                                                          : NULL;
+}
+
+/* A sandbox for this call: the session's, or one from the pool. */
+static enum result acquire(struct execution_ctx *ctx, struct held *h,
+                           double *waited)
+{
+    const struct execution_request *er = ctx->er;
+    struct execution_result *res = ctx->res;
+    char err[ERR_LEN];
+    enum result r;
+
+    if (er->session_id) {
+        h->session.key_id = ctx->key->id;
+        h->session.id = er->session_id;
+        h->session.memory_mb = er->memory_mb;
+        h->session.lease = &h->lease;
+        r = session_enter(ctx->app, &h->session, err);
+        res->session_created = h->session.created;
+        res->session_reset = h->session.reset;
+        *waited = h->session.waited_ms;
+    } else {
+        r = pool_acquire(ctx->app, pool_key(ctx), er->memory_mb, &h->lease,
+                         waited, err);
+    }
+    if (r != RESULT_OK)
+        fail(res, r, "%s", err);
+    return r;
+}
+
+static void release(struct execution_ctx *ctx, struct held *h,
+                    bool healthy)
+{
+    if (ctx->er->session_id) {
+        session_leave(ctx->app, &h->session, healthy);
+        if (h->session.reset)
+            ctx->res->session_reset = true;
+    } else if (h->lease.name[0]) {
+        pool_release(ctx->app, &h->lease, pool_key(ctx), healthy);
+    }
+}
+
+/* Swaps a dead container of this call for a working one. */
+static enum result replace_sandbox(struct execution_ctx *ctx, struct held *h)
+{
+    const struct execution_request *er = ctx->er;
+    struct app *app = ctx->app;
+    double waited;
+    char err[ERR_LEN];
+    enum result r;
+
+    if (er->session_id) {
+        r = session_replace(app, &h->session, err);
+        if (r == RESULT_OK)
+            ctx->res->session_reset = !ctx->res->session_created;
+    } else {
+        pool_release(app, &h->lease, NULL, false);
+        r = pool_acquire(app, pool_key(ctx), er->memory_mb, &h->lease,
+                         &waited, err);
+        if (r != RESULT_OK)
+            h->lease.name[0] = '\0';    /* nothing held any more */
+    }
+    if (r == RESULT_OK
+        && pool_fit_memory(app, &h->lease, er->memory_mb, err) < 0)
+        r = RESULT_NO_SANDBOX;
+    if (r != RESULT_OK)
+        fail(ctx->res, r, "the sandbox was not running and no other "
+             "could be had: %s", err);
+    return r;
+}
+
+/* A sandbox with room for the program, timed and recorded as running. */
+static enum result take_sandbox(struct execution_ctx *ctx, struct held *h)
+{
+    const struct execution_request *er = ctx->er;
+    struct execution_result *res = ctx->res;
+    double t0 = now_ms(), waited = 0;
+    char err[ERR_LEN];
+
+    if (acquire(ctx, h, &waited) != RESULT_OK)
+        return res->result;
+    if (pool_fit_memory(ctx->app, &h->lease, er->memory_mb, err) < 0) {
+        log_warn("raising the memory of %s: %s", h->lease.name, err);
+        release(ctx, h, false);
+        fail(res, RESULT_NO_SANDBOX, "cannot give the sandbox %ld MB: %s",
+             er->memory_mb, err);
+        return res->result;
+    }
+    res->queue_ms = waited;
+    res->sandbox_ms = now_ms() - t0 - waited;
+    stats_observe(PHASE_QUEUE, res->queue_ms);
+    stats_observe(PHASE_SANDBOX, res->sandbox_ms);
+    store_execution_started(ctx->app->store, er->id, h->lease.name);
+    return RESULT_OK;
 }
 
 /* ---- the runner ---- */
-
-static char *runner_request(const struct conf *c, const struct execution_request *er,
-                            const char *code, size_t code_len,
-                            const char *in, size_t in_len, bool session,
-                            size_t *len)
-{
-    struct jw *w = jw_new();
-    char *out;
-
-    jw_obj_open(w);
-    jw_key(w, "op");
-    jw_str(w, "exec");
-    jw_key(w, "id");
-    jw_str(w, er->id);
-    jw_key(w, "code");
-    jw_strn(w, code, code_len);
-    jw_key(w, "stdin");
-    jw_strn(w, in, in_len);
-    jw_key(w, "timeout_ms");
-    jw_int(w, (long long)(er->timeout * 1000));
-    jw_key(w, "memory_mb");
-    jw_int(w, er->memory_mb);
-    jw_key(w, "max_output");
-    jw_int(w, c->max_output_bytes);
-    jw_key(w, "max_images");
-    jw_int(w, c->images_per_execution);
-    jw_key(w, "max_image_bytes");
-    jw_int(w, c->image_max_bytes);
-    jw_key(w, "max_files");
-    jw_int(w, c->images_per_execution);
-    jw_key(w, "max_file_bytes");
-    jw_int(w, c->image_max_bytes);
-    jw_key(w, "variables");
-    jw_value(w, er->variables);
-    jw_key(w, "session");
-    jw_bool(w, session);
-    /* A fresh container per execution is never reused: warming it up
-     * after the call would only take CPU from the next one. */
-    jw_key(w, "keep_warm");
-    jw_bool(w, session || c->isolation == ISOLATION_PROCESS);
-    jw_obj_close(w);
-    out = xstrdup(jw_text(w, len));
-    jw_free(w);
-    return out;
-}
 
 static void runner_limits_of(const struct conf *c, struct runner_limits *lim)
 {
@@ -190,12 +270,12 @@ static void runner_limits_of(const struct conf *c, struct runner_limits *lim)
 }
 
 /* What the outcome means, in the SPEC's words. */
-static const char *status_of(const struct runner_reply *r, enum runner_error e,
+static const char *status_of(const struct runner_reply *r, enum result e,
                              bool container_oom)
 {
-    if (e == RUNNER_TIMEOUT || (e == RUNNER_OK && r->timed_out))
+    if (e == RESULT_TIMEOUT || (e == RESULT_OK && r->timed_out))
         return "timeout";
-    if (e != RUNNER_OK)
+    if (e != RESULT_OK)
         return container_oom ? "memory_limit" : "killed";
     if (r->oom)
         return "memory_limit";
@@ -206,63 +286,149 @@ static const char *status_of(const struct runner_reply *r, enum runner_error e,
     return "error";
 }
 
-/* When the runner is gone mid-call, Docker knows whether the kernel's OOM
- * killer took the container's processes, once the container has stopped
- * (its init follows the runner out within moments). */
-static bool container_oom_killed(struct app *app, const struct lease *l)
+/* One runner call on lease l.  Returns the runner's result; *status is
+ * set (NULL when nothing ran). */
+static enum result call_runner(struct execution_ctx *ctx,
+                               const struct program *p, const struct lease *l,
+                               struct runner_reply *r, const char **status,
+                               char *err)
 {
-    struct docker *d = app_docker(app);
-    struct docker_state st;
-    char err[ERR_LEN];
-    int code;
-
-    if (!d)
-        return false;
-    docker_wait(d, l->docker_id, 1000, &code, err);
-    return docker_inspect(d, l->docker_id, &st, err) == 0 && st.oom_killed;
-}
-
-/* One runner call on lease l.  Returns the runner error; *status is set
- * when something ran. */
-static enum runner_error call_runner(struct app *app, const struct execution_request *er,
-                                  const struct lease *l, const char *code,
-                                  size_t code_len, const char *in,
-                                  size_t in_len, bool session,
-                                  struct runner_reply *r, const char **status,
-                                  char *err)
-{
-    const struct conf *c = app->conf;
+    const struct conf *c = ctx->app->conf;
     struct runner_limits lim;
-    size_t req_len;
-    char *req = runner_request(c, er, code, code_len, in, in_len, session,
-                               &req_len);
+    size_t len;
+    char *msg = render_runner_call(c, ctx->er, p, &len);
     char *sock = sandbox_socket_path(c, l->name);
-    double deadline = now_ms() + er->timeout * 1000 + RUNNER_GRACE_MS;
-    enum runner_error e;
+    double deadline = now_ms() + ctx->er->timeout * 1000 + RUNNER_GRACE_MS;
+    enum result e;
 
     runner_limits_of(c, &lim);
     runner_reply_init(r, &lim);
-    e = runner_call(sock, req, req_len, deadline, &lim, r, err);
-    free(req);
+    e = runner_call(sock, (struct str){ msg, len }, deadline, &lim, r, err);
+    free(msg);
     free(sock);
-    if (e == RUNNER_DOWN) {
-        *status = NULL;
+    *status = NULL;
+    if (e == RESULT_RUNNER_DOWN)
         return e;
-    }
-    if (e == RUNNER_TIMEOUT)
-        pool_kill(app, l);      /* it ignored its own deadline */
-    *status = status_of(r, e, e == RUNNER_LOST
-                        && container_oom_killed(app, l));
-    if (e != RUNNER_OK)
-        log_warn("execution %s in %s: %s", er->id, l->name, err);
+    if (e == RESULT_TIMEOUT)
+        pool_kill(ctx->app, l);     /* it ignored its own deadline */
+    *status = status_of(r, e, e == RESULT_RUNNER_LOST
+                        && pool_oom_killed(ctx->app, l));
+    if (e != RESULT_OK)
+        log_warn("execution %s in %s: %s", ctx->er->id, l->name, err);
     return e;
+}
+
+/* Test case t: the code with the case's code after it, its stdin. */
+static void run_test_case(struct execution_ctx *ctx, const struct lease *l,
+                          const struct test_case *t, struct test_result *tr,
+                          bool *healthy)
+{
+    const struct execution_request *er = ctx->er;
+    struct buf code = BUF_INIT(0);
+    struct runner_reply r;
+    const char *status;
+    char err[ERR_LEN];
+    enum result e;
+
+    buf_append(&code, er->code, er->code_len);
+    buf_append_str(&code, "\n");
+    buf_append(&code, t->code, t->code_len);
+    {
+        struct program p = { { code.data, code.len },
+                             { t->stdin_data, t->stdin_len }, false };
+
+        e = call_runner(ctx, &p, l, &r, &status, err);
+    }
+    buf_release(&code);
+    if (e != RESULT_OK)
+        *healthy = false;
+    tr->ran = status != NULL;
+    tr->status = status ? status : "killed";
+    buf_append(&tr->out, buf_cstr(&r.out), r.out.len);
+    buf_append(&tr->err, buf_cstr(&r.err), r.err.len);
+    if (e != RESULT_OK && e != RESULT_TIMEOUT && !r.err.len)
+        buf_append_str(&tr->err, err);
+    tr->execution_time = r.time_ms / 1000;
+    tr->passed = grading_passed(tr);
+    runner_reply_release(&r);
+}
+
+static void run_test_cases(struct execution_ctx *ctx, const struct lease *l,
+                           bool *healthy)
+{
+    const struct execution_request *er = ctx->er;
+    struct execution_result *res = ctx->res;
+
+    res->tests = xcalloc(er->n_tests, sizeof(*res->tests));
+    res->n_tests = er->n_tests;
+    for (size_t i = 0; i < er->n_tests; i++) {
+        const struct test_case *t = &er->tests[i];
+        struct test_result *tr = &res->tests[i];
+
+        buf_init(&tr->out, 0);
+        buf_init(&tr->err, 0);
+        tr->expected = t->expected;
+        tr->expected_len = t->expected_len;
+        tr->input = t->input;
+        if (!*healthy || (er->stop_on_first_failure && res->tests_failed))
+            continue;
+        run_test_case(ctx, l, t, tr, healthy);
+        if (tr->passed)
+            res->tests_passed++;
+        else
+            res->tests_failed++;
+    }
+}
+
+/* Runs the code (in another container when the first turns out dead),
+ * then the test cases, and hands the sandbox back.  False (res filled)
+ * when nothing ran. */
+static bool run_code(struct execution_ctx *ctx, struct held *h)
+{
+    const struct execution_request *er = ctx->er;
+    struct execution_result *res = ctx->res;
+    struct program p = { { er->code, er->code_len },
+                         { er->stdin_data, er->stdin_len },
+                         er->session_id != NULL };
+    double t0 = now_ms();
+    char err[ERR_LEN];
+    enum result e;
+    bool healthy;
+
+    for (int attempt = 1; ; attempt++) {
+        e = call_runner(ctx, &p, &h->lease, &res->reply, &res->status, err);
+        if (e != RESULT_RUNNER_DOWN || attempt == RUNNER_ATTEMPTS)
+            break;
+        /* The container died while idle (nothing ran): take another. */
+        runner_reply_release(&res->reply);
+        log_warn("%s was not running: %s", h->lease.name, err);
+        if (replace_sandbox(ctx, h) != RESULT_OK)
+            break;
+    }
+    if (e == RESULT_RUNNER_DOWN) {
+        /* Nothing ran: the client may simply retry. */
+        release(ctx, h, false);
+        if (res->result == RESULT_OK)
+            fail(res, pool_unavailable(), "the sandbox was not running: %s",
+                 err);
+        return false;
+    }
+    healthy = e == RESULT_OK;
+    if (res->reply.session_reset)
+        res->session_reset = true;
+    if (er->n_tests)
+        run_test_cases(ctx, &h->lease, &healthy);
+    res->run_ms = now_ms() - t0;
+    release(ctx, h, healthy);
+    stats_observe(PHASE_RUN, res->run_ms);
+    return true;
 }
 
 /* ---- outputs ---- */
 
-static void store_files(struct execution_ctx *ctx, const struct execution_request *er,
-                        struct execution_result *res)
+static void store_files(struct execution_ctx *ctx)
 {
+    struct execution_result *res = ctx->res;
     struct runner_reply *r = &res->reply;
 
     res->files = xcalloc(r->n_files ? r->n_files : 1, sizeof(*res->files));
@@ -270,12 +436,12 @@ static void store_files(struct execution_ctx *ctx, const struct execution_reques
         const struct runner_file *f = &r->files[i];
         struct execution_file *ef = &res->files[res->n_files];
         struct image_new im = {
-            er->id, ctx->key->id, (int)i, f->is_plot ? "plot" : "file",
+            ctx->er->id, ctx->key->id, (int)i, f->is_plot ? "plot" : "file",
             f->name, f->mime, f->width, f->height, f->data, f->len,
         };
 
         if (store_image_insert(ctx->app->store, &im, ef->id) < 0) {
-            log_warn("storing an image of %s: %s", er->id,
+            log_warn("storing an image of %s: %s", ctx->er->id,
                      store_last_message(ctx->app->store));
             continue;
         }
@@ -291,442 +457,70 @@ static void store_files(struct execution_ctx *ctx, const struct execution_reques
     }
 }
 
-bool output_matches(const char *got, size_t got_len, const char *want,
-                    size_t want_len)
-{
-    /* Walk both texts line by line, ignoring trailing blanks per line and
-     * trailing empty lines. */
-    size_t i = 0, j = 0;
-
-    for (;;) {
-        size_t ge = i, we = j, gt, wt;
-
-        while (ge < got_len && got[ge] != '\n')
-            ge++;
-        while (we < want_len && want[we] != '\n')
-            we++;
-        gt = ge;
-        wt = we;
-        while (gt > i && (got[gt - 1] == ' ' || got[gt - 1] == '\t'
-                          || got[gt - 1] == '\r'))
-            gt--;
-        while (wt > j && (want[wt - 1] == ' ' || want[wt - 1] == '\t'
-                          || want[wt - 1] == '\r'))
-            wt--;
-        if (gt - i != wt - j || memcmp(got + i, want + j, gt - i) != 0) {
-            /* Only blank tails may differ now. */
-            for (size_t k = i; k < got_len; k++)
-                if (!strchr(" \t\r\n", got[k]))
-                    return false;
-            for (size_t k = j; k < want_len; k++)
-                if (!strchr(" \t\r\n", want[k]))
-                    return false;
-            return true;
-        }
-        i = ge < got_len ? ge + 1 : ge;
-        j = we < want_len ? we + 1 : we;
-        if (i >= got_len && j >= want_len)
-            return true;
-    }
-}
-
-static void execute_test_cases(struct execution_ctx *ctx, const struct execution_request *er,
-                      const struct lease *l, bool *healthy)
-{
-    struct execution_result *res = ctx->res;
-    char err[ERR_LEN];
-
-    res->tests = xcalloc(er->n_tests, sizeof(*res->tests));
-    res->n_tests = er->n_tests;
-    for (size_t i = 0; i < er->n_tests; i++) {
-        const struct test_case *t = &er->tests[i];
-        struct test_result *et = &res->tests[i];
-        struct buf prog = BUF_INIT(0);
-        struct runner_reply r;
-        enum runner_error e;
-        const char *status = NULL;
-
-        buf_init(&et->out, 0);
-        buf_init(&et->err, 0);
-        et->expected = t->expected;
-        et->expected_len = t->expected_len;
-        et->input = t->input;
-        if (!*healthy || (er->stop_on_first_failure && res->tests_failed))
-            continue;
-        buf_append(&prog, er->code, er->code_len);
-        buf_append_str(&prog, "\n");
-        buf_append(&prog, t->code, t->code_len);
-        e = call_runner(ctx->app, er, l, prog.data, prog.len, t->stdin_data,
-                     t->stdin_len, false, &r, &status, err);
-        buf_release(&prog);
-        if (e != RUNNER_OK)
-            *healthy = false;
-        et->ran = status != NULL;
-        et->status = status ? status : "killed";
-        buf_append(&et->out, r.out.data ? r.out.data : "", r.out.len);
-        buf_append(&et->err, r.err.data ? r.err.data : "", r.err.len);
-        if (e != RUNNER_OK && e != RUNNER_TIMEOUT && !r.err.len)
-            buf_append_str(&et->err, err);
-        et->execution_time = r.time_ms / 1000;
-        et->passed = et->ran && strcmp(et->status, "completed") == 0
-            && (!t->expected || output_matches(r.out.data, r.out.len,
-                                               t->expected,
-                                               t->expected_len));
-        if (et->passed)
-            res->tests_passed++;
-        else
-            res->tests_failed++;
-        runner_reply_release(&r);
-    }
-}
-
-/* The test results as JSON: stored in the record and spliced into the
- * reply, so both carry the same fields. */
-static char *tests_json(const struct execution_result *res)
-{
-    struct jw *w = jw_new();
-    char *out;
-
-    jw_arr_open(w);
-    for (size_t i = 0; i < res->n_tests; i++) {
-        const struct test_result *t = &res->tests[i];
-        char *msg;
-
-        jw_obj_open(w);
-        jw_key(w, "passed");
-        jw_bool(w, t->passed);
-        jw_key(w, "status");
-        jw_str(w, t->ran ? t->status : "skipped");
-        jw_key(w, "stdout");
-        jw_strn(w, buf_cstr(&t->out), t->out.len);
-        jw_key(w, "stderr");
-        jw_strn(w, buf_cstr(&t->err), t->err.len);
-        jw_key(w, "expected_output");
-        if (t->expected)
-            jw_strn(w, t->expected, t->expected_len);
-        else
-            jw_null(w);
-        jw_key(w, "execution_time");
-        jw_double(w, t->execution_time, 6);
-        jw_key(w, "input");
-        jw_str(w, t->input);
-        /* Seed 002's clients print this line. */
-        msg = xasprintf("%s: %s -> Expected: %.200s%s",
-                        t->passed ? "\xe2\x9c\x85 Test passed"
-                                  : "\xe2\x9d\x8c Test failed",
-                        t->input ? t->input : "(no input)",
-                        t->expected ? t->expected : "(no expected output)",
-                        t->ran ? "" : " (skipped)");
-        jw_key(w, "message");
-        jw_str(w, msg);
-        free(msg);
-        jw_obj_close(w);
-    }
-    jw_arr_close(w);
-    out = xstrdup(jw_text(w, NULL));
-    jw_free(w);
-    return out;
-}
-
-static char *timings_json(const struct execution_result *res)
-{
-    return xasprintf("{\"queue_ms\":%.3f,\"sandbox_ms\":%.3f,"
-                     "\"run_ms\":%.3f,\"total_ms\":%.3f}", res->queue_ms,
-                     res->sandbox_ms, res->run_ms, res->total_ms);
-}
-
 /* The "error" field when the program wrote nothing to stderr. */
-static void error_text(const struct execution_request *er, struct execution_result *res)
+static char *error_text(const struct execution_request *er,
+                        const struct execution_result *res)
 {
     const struct runner_reply *r = &res->reply;
 
     if (strcmp(res->status, "timeout") == 0)
-        res->error_text = xasprintf("Execution timed out after %g s",
-                                    er->timeout);
-    else if (strcmp(res->status, "memory_limit") == 0)
-        res->error_text = xasprintf("Memory limit of %ld MB exceeded",
-                                    er->memory_mb);
-    else if (strcmp(res->status, "killed") == 0)
-        res->error_text = r->signal
-            ? xasprintf("Killed by signal %d", r->signal)
-            : xstrdup("The sandbox stopped unexpectedly");
-    else if (r->error)
-        res->error_text = xstrdup(r->error);
+        return xasprintf("Execution timed out after %g s", er->timeout);
+    if (strcmp(res->status, "memory_limit") == 0)
+        return xasprintf("Memory limit of %ld MB exceeded", er->memory_mb);
+    if (strcmp(res->status, "killed") == 0)
+        return r->signal ? xasprintf("Killed by signal %d", r->signal)
+                         : xstrdup("The sandbox stopped unexpectedly");
+    return r->error ? xstrdup(r->error) : NULL;
 }
 
-static void finish_record(struct execution_ctx *ctx, const struct execution_request *er,
-                          struct execution_result *res)
+static void finish_record(struct execution_ctx *ctx)
 {
+    struct execution_result *res = ctx->res;
     struct runner_reply *r = &res->reply;
-    const char *tests = res->tests_json;
-    char *timings = timings_json(res);
+    char *timings = render_timings(res);
     const char *result_text = r->last_repr ? r->last_repr : r->out.data;
     size_t result_len = r->last_repr ? r->last_repr_len : r->out.len;
     struct execution_done d = {
         res->status, r->has_exit_code, r->exit_code, r->signal,
         buf_cstr(&r->out), r->out.len, buf_cstr(&r->err), r->err.len,
         result_text ? result_text : "", result_len, r->truncated,
-        r->time_ms / 1000, res->error_text, tests, NULL, timings,
+        r->time_ms / 1000, res->error_text, res->tests_json, NULL, timings,
     };
 
-    if (store_execution_finish(ctx->app->store, er->id, &d) < 0)
-        log_err("execution %s: final record not written: %s", er->id,
+    if (store_execution_finish(ctx->app->store, ctx->er->id, &d) < 0)
+        log_err("execution %s: final record not written: %s", ctx->er->id,
                 store_last_message(ctx->app->store));
     stats_count_execution(execution_status_index(res->status));
     free(timings);
 }
 
-static enum exec_fail session_fail(struct app *app, enum session_result sr)
-{
-    switch (sr) {
-    case SESSION_OK:
-        return EXEC_OK;
-    case SESSION_BUSY:
-        return EXEC_SESSION_BUSY;
-    case SESSION_TOO_MANY:
-        return EXEC_TOO_MANY_SESSIONS;
-    case SESSION_DOCKER_DOWN:
-        return EXEC_DOCKER_DOWN;
-    case SESSION_NO_SANDBOX:
-        return EXEC_NO_SANDBOX;
-    default:
-        return store_fail_class(app->store);
-    }
-}
-
-static enum exec_fail pool_fail(struct app *app, enum pool_result pr)
-{
-    switch (pr) {
-    case POOL_OK:
-        return EXEC_OK;
-    case POOL_DOCKER_DOWN:
-        return EXEC_DOCKER_DOWN;
-    case POOL_EXHAUSTED:
-        return EXEC_NO_SANDBOX;
-    default:
-        return store_fail_class(app->store);
-    }
-}
-
-/* In process isolation a runner serves one key only. */
-static const char *pool_key(const struct execution_ctx *ctx)
-{
-    return ctx->app->conf->isolation == ISOLATION_PROCESS ? ctx->key->id
-                                                          : NULL;
-}
-
-/* A sandbox for this call: the session's, or one from the pool. */
-static enum exec_fail acquire(struct execution_ctx *ctx, const struct execution_request *er,
-                              struct lease *l, struct session_turn *turn,
-                              double *waited)
-{
-    struct execution_result *res = ctx->res;
-    struct app *app = ctx->app;
-    enum exec_fail f;
-    char err[ERR_LEN];
-
-    if (er->session_id)
-        f = session_fail(app, session_enter(app, ctx->key->id,
-            er->session_id, er->memory_mb, turn, l, &res->session_created,
-            &res->session_reset, waited, err));
-    else
-        f = pool_fail(app, pool_acquire(app, pool_key(ctx), er->memory_mb,
-                                        l, waited, err));
-    if (f != EXEC_OK)
-        fail(res, f, "%s", err);
-    return f;
-}
-
-static void release(struct execution_ctx *ctx, const struct execution_request *er,
-                    struct lease *l, struct session_turn *turn, bool healthy)
-{
-    struct app *app = ctx->app;
-
-    if (er->session_id) {
-        if (!healthy && l->name[0]) {
-            /* A runner that broke the protocol or stalled is not trusted
-             * with the session any longer. */
-            store_pool_retire(app->store, l->name);
-            pool_wake_keeper(app);
-            ctx->res->session_reset = true;
-        }
-        session_leave(app, turn, ctx->key->id, er->session_id, true);
-    } else if (l->name[0]) {
-        pool_release(app, l, pool_key(ctx), healthy);
-    }
-}
-
-/* Swaps a dead container of this call for a working one. */
-static enum exec_fail replace_sandbox(struct execution_ctx *ctx,
-                                      const struct execution_request *er, struct lease *l)
-{
-    struct app *app = ctx->app;
-    enum exec_fail f;
-    double waited;
-    char err[ERR_LEN];
-
-    if (er->session_id) {
-        f = session_fail(app, session_replace(app, ctx->key->id,
-                         er->session_id, er->memory_mb, l, err));
-        if (f == EXEC_OK)
-            ctx->res->session_reset = !ctx->res->session_created;
-    } else {
-        pool_release(app, l, NULL, false);
-        f = pool_fail(app, pool_acquire(app, pool_key(ctx), er->memory_mb,
-                                        l, &waited, err));
-        if (f != EXEC_OK)
-            l->name[0] = '\0';  /* nothing held any more */
-    }
-    if (f == EXEC_OK && pool_fit_memory(app, l, er->memory_mb, err) < 0)
-        f = EXEC_NO_SANDBOX;
-    if (f != EXEC_OK)
-        fail(ctx->res, f, "the sandbox was not running and no other "
-             "could be had: %s", err);
-    return f;
-}
-
-static void execution_new_of(struct execution_ctx *ctx, const struct execution_request *er,
-                        struct execution_new *e)
-{
-    memset(e, 0, sizeof(*e));
-    e->id = er->id;
-    e->key_id = ctx->key->id;
-    e->session_id = er->session_id;
-    e->request_id = ctx->request_id;
-    e->language = er->language;
-    e->code = er->code;
-    e->code_len = er->code_len;
-    e->stdin_data = er->stdin_data;
-    e->stdin_len = er->stdin_len;
-    e->timeout_ms = (long)(er->timeout * 1000);
-    e->memory_mb = er->memory_mb;
-    e->worker_pid = (int)getpid();
-}
-
-/* Records the execution; false (res filled) when it may not run. */
-static bool admit(struct execution_ctx *ctx, const struct execution_request *er)
-{
-    struct execution_result *res = ctx->res;
-    struct store *s = ctx->app->store;
-    struct execution_new e;
-    const char *which;
-    int rc;
-
-    execution_new_of(ctx, er, &e);
-    if (res->fail == EXEC_UNSAFE) {
-        rc = store_execution_blocked(s, &e, res->detail, res->violations_json);
-        if (rc == 2)
-            fail(res, EXEC_DUPLICATE, "execution_id %s is already used",
-                 er->id);
-        else if (rc < 0)
-            log_err("recording blocked execution %s: %s", er->id,
-                    store_last_message(s));
-        else
-            stats_count_execution(execution_status_index("blocked"));
-        return false;
-    }
-    rc = store_execution_admit(s, &e, ctx->key->max_concurrent,
-                          ctx->key->rate_per_minute, &which);
-    if (rc == 0)
-        return true;
-    if (rc == 1 && strcmp(which, "concurrent") == 0)
-        fail(res, EXEC_LIMITED, "this key already runs its maximum of %ld "
-             "executions at once", ctx->key->max_concurrent);
-    else if (rc == 1)
-        fail(res, EXEC_LIMITED, "this key reached its limit of %ld "
-             "executions per minute", ctx->key->rate_per_minute);
-    else if (rc == 2)
-        fail(res, EXEC_DUPLICATE, "execution_id %s is already used",
-             er->id);
-    else
-        fail(res, store_fail_class(s), "database: %s",
-             store_last_message(s));
-    return false;
-}
-
-void execution_run(struct execution_ctx *ctx, const struct execution_request *er,
+void execution_run(struct execution_ctx *ctx,
+                   const struct execution_request *er,
                    struct execution_result *res)
 {
-    struct app *app = ctx->app;
-    struct session_turn turn;
-    struct lease l;
-    enum runner_error e;
-    double t0, waited = 0;
-    bool healthy;
-    char err[ERR_LEN];
+    struct held h;
 
     memset(res, 0, sizeof(*res));
-    memset(&turn, 0, sizeof(turn));
+    memset(&h, 0, sizeof(h));
+    ctx->er = er;
     ctx->res = res;
     res->status = "failed";
     /* A blocked execution is recorded too, by admit(). */
-    policy_blocks(app, er, res);
-    if (!admit(ctx, er))
+    policy_blocks(ctx);
+    if (!admit(ctx))
         return;
-
-    t0 = now_ms();
-    if (acquire(ctx, er, &l, &turn, &waited) != EXEC_OK)
-        goto failed;
-    if (pool_fit_memory(app, &l, er->memory_mb, err) < 0) {
-        log_warn("raising the memory of %s: %s", l.name, err);
-        release(ctx, er, &l, &turn, false);
-        fail(res, EXEC_NO_SANDBOX, "cannot give the sandbox %ld MB: %s",
-             er->memory_mb, err);
-        goto failed;
+    if (take_sandbox(ctx, &h) != RESULT_OK || !run_code(ctx, &h)) {
+        record_failure(ctx);
+        return;
     }
-    res->queue_ms = waited;
-    res->sandbox_ms = now_ms() - t0 - waited;
-    stats_observe(PHASE_QUEUE, res->queue_ms);
-    stats_observe(PHASE_SANDBOX, res->sandbox_ms);
-    store_execution_started(app->store, er->id, l.name);
-
-    t0 = now_ms();
-    for (int attempt = 1; ; attempt++) {
-        e = call_runner(app, er, &l, er->code, er->code_len,
-                     er->stdin_data, er->stdin_len, er->session_id != NULL,
-                     &res->reply, &res->status, err);
-        if (e != RUNNER_DOWN || attempt == 3)
-            break;
-        /* The container died while idle (nothing ran): take another. */
-        runner_reply_release(&res->reply);
-        log_warn("%s was not running: %s", l.name, err);
-        if (replace_sandbox(ctx, er, &l) != EXEC_OK)
-            break;
-    }
-    if (e == RUNNER_DOWN) {
-        /* Nothing ran: the client may simply retry. */
-        release(ctx, er, &l, &turn, false);
-        if (!res->fail)
-            fail(res, stats_get()->docker_up == 0 ? EXEC_DOCKER_DOWN
-                 : EXEC_NO_SANDBOX, "the sandbox was not running: %s", err);
-        goto failed;
-    }
-    healthy = e == RUNNER_OK;
-    if (res->reply.session_reset)
-        res->session_reset = true;
-    if (er->n_tests)
-        execute_test_cases(ctx, er, &l, &healthy);
-    res->run_ms = now_ms() - t0;
-    release(ctx, er, &l, &turn, healthy);
-    stats_observe(PHASE_RUN, res->run_ms);
-
-    store_files(ctx, er, res);
+    store_files(ctx);
     if (!res->error_text)
-        error_text(er, res);
+        res->error_text = error_text(er, res);
     res->total_ms = now_ms() - ctx->t_start;
     stats_observe(PHASE_TOTAL, res->total_ms);
     if (res->n_tests)
-        res->tests_json = tests_json(res);
-    finish_record(ctx, er, res);
-    return;
-failed: {
-        struct execution_done d = { "failed", false, 0, 0, NULL, 0, NULL, 0,
-                               NULL, 0, false, 0, res->detail, NULL, NULL,
-                               NULL };
-
-        store_execution_finish(app->store, er->id, &d);
-        stats_count_execution(execution_status_index("failed"));
-    }
+        res->tests_json = grading_report_json(res->tests, res->n_tests);
+    finish_record(ctx);
 }
 
 void execution_result_release(struct execution_result *res)

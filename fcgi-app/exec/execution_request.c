@@ -4,7 +4,7 @@
 #include "config.h"
 #include "exec/execution_request.h"
 
-#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,16 +13,10 @@
 #include "base/conf.h"
 #include "base/json.h"
 #include "base/util.h"
+#include "policy/pytok.h"
 
-static const char *const python_keywords[] = {
-    "False", "None", "True", "and", "as", "assert", "async", "await",
-    "break", "class", "continue", "def", "del", "elif", "else", "except",
-    "finally", "for", "from", "global", "if", "import", "in", "is",
-    "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield",
-};
-
-void execution_request_init(struct execution_request *er, const struct conf *c)
+void execution_request_init(struct execution_request *er,
+                            const struct conf *c)
 {
     uuid_t u;
 
@@ -80,11 +74,7 @@ static bool identifier_ok(const char *s, size_t n)
               || (ch >= '0' && ch <= '9') || ch == '_'))
             return false;
     }
-    for (size_t i = 0; i < ARRAY_SIZE(python_keywords); i++)
-        if (strlen(python_keywords[i]) == n
-            && memcmp(python_keywords[i], s, n) == 0)
-            return false;
-    return utf8_valid(s, n);
+    return !pytok_is_keyword(s, n) && utf8_valid(s, n);
 }
 
 int execution_request_check_variables(const struct json *vars, char *err)
@@ -122,194 +112,253 @@ static const struct json *field2(const struct json *o, const char *a,
     return NULL;
 }
 
-static int want_string(const struct json *v, const char *name, char *err)
+static enum result invalid(char *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static enum result invalid(char *err, const char *fmt, ...)
 {
-    if (v->type != JSON_STRING) {
-        err_set(err, "%s must be a string, not %s", name,
-                json_type_name(v->type));
-        return -1;
-    }
-    return 0;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, ERR_LEN, fmt, ap);
+    va_end(ap);
+    return RESULT_INVALID_REQUEST;
 }
 
-static int parse_tests(const struct json *arr, struct execution_request *er, char *err)
+static enum result want_string(const struct json *v, const char *name,
+                               char *err)
 {
-    if (arr->type != JSON_ARRAY) {
-        err_set(err, "test_cases must be an array of objects, not %s",
-                json_type_name(arr->type));
-        return -1;
-    }
-    if (arr->n > EXECUTION_MAX_TESTS) {
-        err_set(err, "test_cases has %zu entries; at most %d are allowed",
-                arr->n, EXECUTION_MAX_TESTS);
-        return -1;
-    }
-    er->tests = xcalloc(arr->n ? arr->n : 1, sizeof(*er->tests));
-    er->n_tests = arr->n;
-    for (size_t i = 0; i < arr->n; i++) {
-        const struct json *tc = arr->items[i], *v;
-        struct test_case *t = &er->tests[i];
-        const char *name;
-
-        if (tc->type != JSON_OBJECT) {
-            err_set(err, "test_cases[%zu] must be an object", i);
-            return -1;
-        }
-        t->code = "";
-        t->stdin_data = "";
-        v = field2(tc, "code", NULL, &name);
-        if (v) {
-            if (v->type != JSON_STRING) {
-                err_set(err, "test_cases[%zu].code must be a string", i);
-                return -1;
-            }
-            t->code = v->str;
-            t->code_len = v->len;
-        }
-        v = field2(tc, "stdin", "input", &name);
-        if (v) {
-            if (v->type != JSON_STRING) {
-                err_set(err, "test_cases[%zu].%s must be a string", i, name);
-                return -1;
-            }
-            t->stdin_data = v->str;
-            t->stdin_len = v->len;
-            t->input = v->str;
-        }
-        v = field2(tc, "expected_output", NULL, &name);
-        if (v) {
-            if (v->type != JSON_STRING) {
-                err_set(err, "test_cases[%zu].expected_output must be a "
-                        "string", i);
-                return -1;
-            }
-            t->expected = v->str;
-            t->expected_len = v->len;
-        }
-    }
-    return 0;
+    if (v->type != JSON_STRING)
+        return invalid(err, "%s must be a string, not %s", name,
+                       json_type_name(v->type));
+    return RESULT_OK;
 }
 
-int execution_request_parse(const struct json *body, const struct conf *c, struct execution_request *er,
-              bool *too_large, char *err)
+/* Test case i's string field a (or its alias b), or NULL when absent;
+ * *r is set when it is there but not a string. */
+static const struct json *test_string(const struct json *tc, size_t i,
+                                      const char *a, const char *b,
+                                      enum result *r, char *err)
 {
-    const struct json *v;
     const char *name;
+    const struct json *v = field2(tc, a, b, &name);
 
-    *too_large = false;
-    execution_request_init(er, c);
-    v = json_get(body, "code");
-    if (!v || v->type == JSON_NULL) {
-        err_set(err, "code is required: the Python source to run");
-        return -1;
+    if (v && v->type != JSON_STRING) {
+        *r = invalid(err, "test_cases[%zu].%s must be a string", i, name);
+        return NULL;
     }
-    if (want_string(v, "code", err) < 0)
-        return -1;
+    return v;
+}
+
+static enum result parse_test_case(const struct json *tc, size_t i,
+                                   struct test_case *t, char *err)
+{
+    enum result r = RESULT_OK;
+    const struct json *code, *in = NULL, *expected = NULL;
+
+    if (tc->type != JSON_OBJECT)
+        return invalid(err, "test_cases[%zu] must be an object", i);
+    code = test_string(tc, i, "code", NULL, &r, err);
+    if (r == RESULT_OK)
+        in = test_string(tc, i, "stdin", "input", &r, err);
+    if (r == RESULT_OK)
+        expected = test_string(tc, i, "expected_output", NULL, &r, err);
+    if (r != RESULT_OK)
+        return r;
+    t->code = code ? code->str : "";
+    t->code_len = code ? code->len : 0;
+    t->stdin_data = in ? in->str : "";
+    t->stdin_len = in ? in->len : 0;
+    t->input = in ? in->str : NULL;
+    if (expected) {
+        t->expected = expected->str;
+        t->expected_len = expected->len;
+    }
+    return RESULT_OK;
+}
+
+/* Each field below has a parser; v is present and not null. */
+struct field {
+    const char *name, *alias;
+    enum result (*parse)(const struct json *v, const char *name,
+                         const struct conf *c, struct execution_request *er,
+                         char *err);
+};
+
+static enum result parse_language(const struct json *v, const char *name,
+                                  const struct conf *c,
+                                  struct execution_request *er, char *err)
+{
+    UNUSED(c);
+    if (want_string(v, name, err) != RESULT_OK)
+        return RESULT_INVALID_REQUEST;
+    if (!execution_language_ok(v->str))
+        return invalid(err, "language '%.40s' is not supported: use "
+                       "\"python\"", v->str);
+    er->language = v->str;
+    return RESULT_OK;
+}
+
+static enum result parse_stdin(const struct json *v, const char *name,
+                               const struct conf *c,
+                               struct execution_request *er, char *err)
+{
+    UNUSED(c);
+    if (want_string(v, name, err) != RESULT_OK)
+        return RESULT_INVALID_REQUEST;
+    er->stdin_data = v->str;
+    er->stdin_len = v->len;
+    return RESULT_OK;
+}
+
+static enum result parse_timeout(const struct json *v, const char *name,
+                                 const struct conf *c,
+                                 struct execution_request *er, char *err)
+{
+    UNUSED(name);
+    if (v->type != JSON_NUMBER)
+        return invalid(err, "timeout must be a number of seconds, not %s",
+                       json_type_name(v->type));
+    if (!(v->number > 0) || v->number > c->max_timeout)
+        return invalid(err, "timeout must be above 0 and at most %g "
+                       "seconds (max_timeout)", c->max_timeout);
+    er->timeout = v->number;
+    return RESULT_OK;
+}
+
+static enum result parse_memory(const struct json *v, const char *name,
+                                const struct conf *c,
+                                struct execution_request *er, char *err)
+{
+    UNUSED(name);
+    if (v->type != JSON_NUMBER || !v->is_integer)
+        return invalid(err, "max_memory_mb must be an integer number of "
+                       "MB");
+    if (v->integer < 16 || v->integer > c->max_memory_mb)
+        return invalid(err, "max_memory_mb must be between 16 and %ld",
+                       c->max_memory_mb);
+    er->memory_mb = (long)v->integer;
+    return RESULT_OK;
+}
+
+static enum result parse_id(const struct json *v, const char *name,
+                            const struct conf *c,
+                            struct execution_request *er, char *err)
+{
+    UNUSED(c);
+    if (want_string(v, name, err) != RESULT_OK)
+        return RESULT_INVALID_REQUEST;
+    if (v->len != strlen(v->str) || !is_safe_id(v->str, EXECUTION_ID_MAX))
+        return invalid(err, "execution_id must match [A-Za-z0-9_-]{1,64}");
+    snprintf(er->id, sizeof(er->id), "%s", v->str);
+    er->id_given = true;
+    return RESULT_OK;
+}
+
+static enum result parse_session(const struct json *v, const char *name,
+                                 const struct conf *c,
+                                 struct execution_request *er, char *err)
+{
+    UNUSED(c);
+    if (want_string(v, name, err) != RESULT_OK)
+        return RESULT_INVALID_REQUEST;
+    if (v->len != strlen(v->str) || !execution_session_id_valid(v->str))
+        return invalid(err, "%s must be 1-%d characters of "
+                       "[A-Za-z0-9_.:@-]", name, SESSION_ID_MAX);
+    er->session_id = v->str;
+    return RESULT_OK;
+}
+
+static enum result parse_variables(const struct json *v, const char *name,
+                                   const struct conf *c,
+                                   struct execution_request *er, char *err)
+{
+    UNUSED(name);
+    UNUSED(c);
+    if (execution_request_check_variables(v, err) < 0)
+        return RESULT_INVALID_REQUEST;
+    er->variables = v;
+    return RESULT_OK;
+}
+
+static enum result parse_tests(const struct json *v, const char *name,
+                               const struct conf *c,
+                               struct execution_request *er, char *err)
+{
+    UNUSED(name);
+    UNUSED(c);
+    if (v->type != JSON_ARRAY)
+        return invalid(err, "test_cases must be an array of objects, not "
+                       "%s", json_type_name(v->type));
+    if (v->n > EXECUTION_MAX_TESTS)
+        return invalid(err, "test_cases has %zu entries; at most %d are "
+                       "allowed", v->n, EXECUTION_MAX_TESTS);
+    er->tests = xcalloc(v->n ? v->n : 1, sizeof(*er->tests));
+    er->n_tests = v->n;
+    for (size_t i = 0; i < v->n; i++)
+        if (parse_test_case(v->items[i], i, &er->tests[i], err)
+            != RESULT_OK)
+            return RESULT_INVALID_REQUEST;
+    /* session_id is read before test_cases. */
+    if (er->n_tests && er->session_id)
+        return invalid(err, "test_cases run in fresh processes and can't "
+                       "be combined with session_id");
+    return RESULT_OK;
+}
+
+static enum result parse_stop(const struct json *v, const char *name,
+                              const struct conf *c,
+                              struct execution_request *er, char *err)
+{
+    UNUSED(name);
+    UNUSED(c);
+    if (v->type != JSON_BOOL)
+        return invalid(err, "stop_on_first_failure must be true or false");
+    er->stop_on_first_failure = v->boolean;
+    return RESULT_OK;
+}
+
+/* In the order they are checked: the first bad one is reported. */
+static const struct field fields[] = {
+    { "language", NULL, parse_language },
+    { "stdin", "input_data", parse_stdin },
+    { "timeout", NULL, parse_timeout },
+    { "max_memory_mb", NULL, parse_memory },
+    { "execution_id", NULL, parse_id },
+    { "session_id", "user_uuid", parse_session },
+    { "variables", NULL, parse_variables },
+    { "test_cases", NULL, parse_tests },
+    { "stop_on_first_failure", NULL, parse_stop },
+};
+
+enum result execution_request_parse(const struct json *body,
+                                    const struct conf *c,
+                                    struct execution_request *er, char *err)
+{
+    const struct json *v = json_get(body, "code");
+
+    execution_request_init(er, c);
+    if (!v || v->type == JSON_NULL)
+        return invalid(err, "code is required: the Python source to run");
+    if (want_string(v, "code", err) != RESULT_OK)
+        return RESULT_INVALID_REQUEST;
     if (v->len > (size_t)c->max_code_bytes) {
-        *too_large = true;
         err_set(err, "code is %zu bytes; max_code_bytes is %ld", v->len,
                 c->max_code_bytes);
-        return -1;
+        return RESULT_TOO_LARGE;
     }
     er->code = v->str;
     er->code_len = v->len;
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+        const char *name;
+        enum result r;
 
-    v = field2(body, "language", NULL, &name);
-    if (v) {
-        if (want_string(v, "language", err) < 0)
-            return -1;
-        if (!execution_language_ok(v->str)) {
-            err_set(err, "language '%.40s' is not supported: use \"python\"",
-                    v->str);
-            return -1;
+        v = field2(body, fields[i].name, fields[i].alias, &name);
+        if (v) {
+            r = fields[i].parse(v, name, c, er, err);
+            if (r != RESULT_OK)
+                return r;
         }
-        er->language = v->str;
     }
-
-    v = field2(body, "stdin", "input_data", &name);
-    if (v) {
-        if (want_string(v, name, err) < 0)
-            return -1;
-        er->stdin_data = v->str;
-        er->stdin_len = v->len;
-    }
-
-    v = field2(body, "timeout", NULL, &name);
-    if (v) {
-        if (v->type != JSON_NUMBER) {
-            err_set(err, "timeout must be a number of seconds, not %s",
-                    json_type_name(v->type));
-            return -1;
-        }
-        if (!(v->number > 0) || v->number > c->max_timeout) {
-            err_set(err, "timeout must be above 0 and at most %g seconds "
-                    "(max_timeout)", c->max_timeout);
-            return -1;
-        }
-        er->timeout = v->number;
-    }
-
-    v = field2(body, "max_memory_mb", NULL, &name);
-    if (v) {
-        if (v->type != JSON_NUMBER || !v->is_integer) {
-            err_set(err, "max_memory_mb must be an integer number of MB");
-            return -1;
-        }
-        if (v->integer < 16 || v->integer > c->max_memory_mb) {
-            err_set(err, "max_memory_mb must be between 16 and %ld",
-                    c->max_memory_mb);
-            return -1;
-        }
-        er->memory_mb = (long)v->integer;
-    }
-
-    v = field2(body, "execution_id", NULL, &name);
-    if (v) {
-        if (want_string(v, "execution_id", err) < 0)
-            return -1;
-        if (v->len != strlen(v->str) || !is_safe_id(v->str, EXECUTION_ID_MAX)) {
-            err_set(err, "execution_id must match [A-Za-z0-9_-]{1,64}");
-            return -1;
-        }
-        snprintf(er->id, sizeof(er->id), "%s", v->str);
-        er->id_given = true;
-    }
-
-    v = field2(body, "session_id", "user_uuid", &name);
-    if (v) {
-        if (want_string(v, name, err) < 0)
-            return -1;
-        if (v->len != strlen(v->str) || !execution_session_id_valid(v->str)) {
-            err_set(err, "%s must be 1-%d characters of [A-Za-z0-9_.:@-]",
-                    name, SESSION_ID_MAX);
-            return -1;
-        }
-        er->session_id = v->str;
-    }
-
-    v = field2(body, "variables", NULL, &name);
-    if (v) {
-        if (execution_request_check_variables(v, err) < 0)
-            return -1;
-        er->variables = v;
-    }
-
-    v = field2(body, "test_cases", NULL, &name);
-    if (v && parse_tests(v, er, err) < 0)
-        return -1;
-    if (er->n_tests && er->session_id) {
-        err_set(err, "test_cases run in fresh processes and can't be combined "
-                "with session_id");
-        return -1;
-    }
-
-    v = field2(body, "stop_on_first_failure", NULL, &name);
-    if (v) {
-        if (v->type != JSON_BOOL) {
-            err_set(err, "stop_on_first_failure must be true or false");
-            return -1;
-        }
-        er->stop_on_first_failure = v->boolean;
-    }
-    return 0;
+    return RESULT_OK;
 }

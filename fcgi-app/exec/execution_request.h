@@ -1,11 +1,14 @@
-/* execution_request.h - an execution request, validated: the JSON body of /execute (and
- * the fields of /runcode) turned into limits the sandbox can apply.  Every
- * rejection names the field and says what was expected. */
+/* execution_request.h - an execution request, validated: the JSON body
+ * of /execute (and the fields of /runcode) turned into limits the sandbox
+ * can apply.  Every rejection names the field and says what was
+ * expected. */
 #ifndef PYEXEC_EXECUTION_REQUEST_H
 #define PYEXEC_EXECUTION_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "base/result.h"
 
 struct conf;
 struct json;
@@ -36,21 +39,26 @@ struct execution_request {
     long memory_mb;
     const char *session_id;     /* NULL: stateless */
     const struct json *variables;   /* an object, or NULL */
-    struct test_case *tests;     /* owned; free with execution_request_release */
+    struct test_case *tests;    /* owned: execution_request_release */
     size_t n_tests;
     bool stop_on_first_failure;
 };
 
-/* Fills er from a parsed /execute body.  Returns 0, or -1 with err
- * naming the field (the caller answers 400); *too_large is set when the
- * code is over max_code_bytes (413). */
-int execution_request_parse(const struct json *body, const struct conf *c, struct execution_request *er,
-              bool *too_large, char *err);
-/* Defaults for a request built by hand (/runcode). */
-void execution_request_init(struct execution_request *er, const struct conf *c);
+/* Fills er from a parsed /execute body; the strings are borrowed from
+ * it.  RESULT_OK, RESULT_INVALID_REQUEST with err naming the field, or
+ * RESULT_TOO_LARGE when the code is over max_code_bytes.  Release er
+ * either way. */
+enum result execution_request_parse(const struct json *body,
+                                    const struct conf *c,
+                                    struct execution_request *er, char *err);
+/* Defaults for a request built by hand (/runcode): a new id, the
+ * configured timeout and memory. */
+void execution_request_init(struct execution_request *er,
+                            const struct conf *c);
 void execution_request_release(struct execution_request *er);
 
-/* Checks a "variables" object: each key must be a Python identifier. */
+/* Checks a "variables" object: each key must be a Python identifier
+ * that is not a keyword.  0, or -1 with err. */
 int execution_request_check_variables(const struct json *vars, char *err);
 /* True for a client-chosen session id: 1-SESSION_ID_MAX characters of
  * [A-Za-z0-9_.:@-]. */

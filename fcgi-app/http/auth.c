@@ -64,7 +64,8 @@ const char *auth_key_from_request(const struct request *rq)
     return NULL;
 }
 
-int auth_authenticate(struct request *rq, struct principal *p, char *why)
+enum result auth_authenticate(struct request *rq, struct principal *p,
+                              char *why)
 {
     const char *key = auth_key_from_request(rq);
     char hash[2 * SHA256_LEN + 1];
@@ -77,33 +78,33 @@ int auth_authenticate(struct request *rq, struct principal *p, char *why)
     if (!key) {
         if (cfg->anonymous) {
             snprintf(p->id, sizeof(p->id), "anonymous");
-            return 0;
+            return RESULT_OK;
         }
         err_set(why, "missing API key: send Authorization: Bearer <key>, "
                 "X-API-Key or X-Auth-Token");
-        return -1;
+        return RESULT_UNAUTHORIZED;
     }
     sha256_hex(key, strlen(key), hash);
     for (int i = 0; i < n_conf_keys; i++)
         if (ct_equal(hash, conf_hashes[i], 2 * SHA256_LEN)) {
             snprintf(p->id, sizeof(p->id), "cfg_%.12s", hash);
-            return 0;
+            return RESULT_OK;
         }
     rc = store_key_lookup(rq->store, hash, &ki);
     if (rc < 0) {
         err_set(why, "database: %s", store_last_message(rq->store));
-        return -2;
+        return RESULT_DB_BUSY;
     }
     if (rc == 0) {
         err_set(why, "invalid API key");
-        return -1;
+        return RESULT_UNAUTHORIZED;
     }
     snprintf(p->id, sizeof(p->id), "%s", ki.id);
     if (ki.max_concurrent >= 0)
         p->max_concurrent = ki.max_concurrent;
     if (ki.rate_per_minute >= 0)
         p->rate_per_minute = ki.rate_per_minute;
-    return 0;
+    return RESULT_OK;
 }
 
 static bool origin_listed(const char *origin)
@@ -141,26 +142,4 @@ bool auth_origin_allowed(struct request *rq)
     response_header(rq, "Access-Control-Expose-Headers",
                     "X-Request-Id, Retry-After");
     return true;
-}
-
-char *auth_create_key(struct store *s, const char *name, char **id_out)
-{
-    char *token = random_token(40);
-    char *key = xasprintf("pyx_%s", token);
-    char hash[2 * SHA256_LEN + 1];
-    unsigned char r[5];
-    char idhex[11];
-
-    free(token);
-    random_bytes(r, sizeof(r));
-    hex_encode(r, sizeof(r), idhex);
-    sha256_hex(key, strlen(key), hash);
-    *id_out = xasprintf("key_%s", idhex);
-    if (store_key_insert(s, *id_out, hash, name) < 0) {
-        free(key);
-        free(*id_out);
-        *id_out = NULL;
-        return NULL;
-    }
-    return key;
 }

@@ -6,12 +6,15 @@
 
 #include <stdbool.h>
 
+#include "base/result.h"
+#include "store/store.h"
+
 struct conf;
 struct request;
 struct store;
 
 struct principal {
-    char id[48];                /* key id: records and sessions hang off it */
+    char id[STORE_KEY_ID_LEN];                /* key id: records and sessions hang off it */
     long max_concurrent;        /* 0: unlimited */
     long rate_per_minute;       /* 0: unlimited */
 };
@@ -23,17 +26,14 @@ void auth_release(void);
 /* The key the client sent (Bearer, X-API-Key or X-Auth-Token), or NULL. */
 const char *auth_key_from_request(const struct request *rq);
 
-/* Fills *p for the caller.  Returns 0, -1 when the key is missing or
- * wrong (why says which), or -2 when the database failed. */
-int auth_authenticate(struct request *rq, struct principal *p, char *why);
+/* Fills *p for the caller: RESULT_OK, RESULT_UNAUTHORIZED when the key
+ * is missing or wrong, or RESULT_DB_BUSY when the database could not
+ * tell (the client may retry); why says which. */
+enum result auth_authenticate(struct request *rq, struct principal *p,
+                              char *why);
 
 /* Origin allow-list: true when the request may proceed.  Adds the CORS
  * response headers for an allowed Origin. */
 bool auth_origin_allowed(struct request *rq);
-
-/* Makes a new key, stores its hash under a new id and returns the
- * plaintext (caller frees); *id_out gets the id (caller frees).  NULL on
- * a database error. */
-char *auth_create_key(struct store *s, const char *name, char **id_out);
 
 #endif

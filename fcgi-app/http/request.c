@@ -90,14 +90,14 @@ const char *request_param(const struct request *rq, const char *name)
     return FCGX_GetParam(name, rq->fcgx->envp);
 }
 
-int request_read_body(struct request *rq)
+enum result request_read_body(struct request *rq, char *err)
 {
     const char *cl = request_param(rq, "CONTENT_LENGTH");
     long declared = -1;
     char chunk[16384];
 
     if (rq->body_read)
-        return 0;
+        return RESULT_OK;
     rq->body_read = true;
     if (cl && *cl && parse_long(cl, 0, 0x7fffffffL, &declared) < 0)
         declared = -1;
@@ -114,7 +114,7 @@ int request_read_body(struct request *rq)
                 break;
             left -= n;
         }
-        return -1;
+        goto too_large;
     }
     for (;;) {
         int n = FCGX_GetStr(chunk, sizeof(chunk), rq->fcgx->in);
@@ -122,45 +122,44 @@ int request_read_body(struct request *rq)
         if (n <= 0)
             break;
         if (buf_append(&rq->body, chunk, (size_t)n) < 0)
-            return -1;
+            goto too_large;
     }
-    if (declared >= 0 && (long)rq->body.len < declared)
-        return -2;
-    return 0;
+    if (declared >= 0 && (long)rq->body.len < declared) {
+        err_set(err, "request body ended early");
+        return RESULT_BAD_BODY;
+    }
+    return RESULT_OK;
+too_large:
+    err_set(err, "request body is larger than max_body_bytes (%zu)",
+            rq->body.max);
+    return RESULT_TOO_LARGE;
 }
 
-const struct json *request_json(struct request *rq, bool *too_large,
-                                char *err)
+enum result request_json(struct request *rq, const struct json **out,
+                         char *err)
 {
-    int rc;
+    enum result r;
 
-    *too_large = false;
+    *out = rq->json;
     if (rq->json)
-        return rq->json;
-    rc = request_read_body(rq);
-    if (rc == -1) {
-        *too_large = true;
-        err_set(err, "request body is larger than max_body_bytes (%zu)",
-                rq->body.max);
-        return NULL;
-    }
-    if (rc == -2) {
-        err_set(err, "request body ended early");
-        return NULL;
-    }
+        return RESULT_OK;
+    r = request_read_body(rq, err);
+    if (r != RESULT_OK)
+        return r;
     if (rq->body.len == 0) {
         err_set(err, "request body is empty: send a JSON object");
-        return NULL;
+        return RESULT_BAD_BODY;
     }
     rq->json = json_parse(rq->body.data, rq->body.len, err);
     if (!rq->json)
-        return NULL;
+        return RESULT_BAD_BODY;
     if (rq->json->type != JSON_OBJECT) {
         err_set(err, "request body must be a JSON object, not %s",
                 json_type_name(rq->json->type));
-        return NULL;
+        return RESULT_BAD_BODY;
     }
-    return rq->json;
+    *out = rq->json;
+    return RESULT_OK;
 }
 
 char *query_value(const char *query, const char *name)

@@ -11,9 +11,10 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/result.h"
+#include "http/router.h"
 
 #define REQUEST_ID_LEN 32
-#define ROUTE_MAX_PARAMS 2
 
 struct app;
 struct conf;
@@ -51,15 +52,16 @@ void request_reset(struct request *rq);
 /* A FastCGI parameter (HTTP_X_API_KEY, REMOTE_ADDR, ...) or NULL. */
 const char *request_param(const struct request *rq, const char *name);
 
-/* Reads the body into rq->body, at most conf->max_body_bytes.  Returns 0,
- * -1 when the body is larger (the caller answers 413), or -2 when the
- * client went away mid-body. */
-int request_read_body(struct request *rq);
+/* Reads the body into rq->body, at most conf->max_body_bytes: RESULT_OK,
+ * RESULT_TOO_LARGE, or RESULT_BAD_BODY when the client went away
+ * mid-body; err says which. */
+enum result request_read_body(struct request *rq, char *err);
 
-/* Reads and parses the body as a JSON object.  Returns the object, or
- * NULL with err (the caller answers 400 or 413: *too_large tells). */
-const struct json *request_json(struct request *rq, bool *too_large,
-                                char *err);
+/* Reads the body and parses it as a JSON object into *out: RESULT_OK,
+ * RESULT_TOO_LARGE, or RESULT_BAD_BODY (empty, truncated, not JSON, not
+ * an object), with err. */
+enum result request_json(struct request *rq, const struct json **out,
+                         char *err);
 
 /* The decoded value of name in the query string (a new string the
  * request owns), or NULL when absent or malformed. */

@@ -69,35 +69,85 @@ int response_send(struct request *rq, int status, const char *content_type,
     return rc;
 }
 
-int response_json(struct request *rq, int status, struct jw *w)
+/* Every result a client can get, in one table: its status, its error
+ * code, and how soon a retry makes sense. */
+struct face {
+    int status;
+    const char *code;
+    const char *retry_after;
+};
+
+static const struct face faces[RESULT_COUNT] = {
+    [RESULT_OK] = { 200, NULL, NULL },
+    [RESULT_BAD_BODY] = { 400, "invalid_json", NULL },
+    [RESULT_INVALID_REQUEST] = { 400, "invalid_request", NULL },
+    [RESULT_UNSAFE] = { 400, "unsafe_code", NULL },
+    [RESULT_UNAUTHORIZED] = { 401, "unauthorized", NULL },
+    [RESULT_ORIGIN_DENIED] = { 403, "origin_not_allowed", NULL },
+    [RESULT_NOT_FOUND] = { 404, "not_found", NULL },
+    [RESULT_BAD_METHOD] = { 405, "method_not_allowed", NULL },
+    [RESULT_DUPLICATE] = { 409, "duplicate_execution_id", NULL },
+    [RESULT_TOO_LARGE] = { 413, "payload_too_large", NULL },
+    [RESULT_LIMITED] = { 429, "rate_limited", "2" },
+    [RESULT_BUSY] = { 429, "session_busy", "1" },
+    [RESULT_TIMEOUT] = { 504, "timeout", NULL },
+    [RESULT_INTERNAL] = { 500, "internal_error", NULL },
+    [RESULT_NO_SANDBOX] = { 503, "sandbox_unavailable", "1" },
+    [RESULT_TOO_MANY_SESSIONS] = { 503, "too_many_sessions", "10" },
+    [RESULT_DOCKER_DOWN] = { 503, "docker_unavailable", "5" },
+    [RESULT_DB_BUSY] = { 503, "database_busy", "1" },
+    [RESULT_DB_FULL] = { 507, "insufficient_storage", "30" },
+    [RESULT_UNHEALTHY] = { 503, "unhealthy", "5" },
+    /* The runner's results reach a client only through an execution,
+     * whose own result says what happened; these are a backstop. */
+    [RESULT_RUNNER_DOWN] = { 503, "sandbox_unavailable", "1" },
+    [RESULT_RUNNER_LOST] = { 500, "internal_error", NULL },
+    [RESULT_RUNNER_PROTOCOL] = { 500, "internal_error", NULL },
+};
+
+static const struct face *face_of(enum result r)
 {
+    if ((unsigned)r >= RESULT_COUNT || !faces[r].status)
+        BUG("a result without a row in response.c");
+    return &faces[r];
+}
+
+int response_status(enum result r)
+{
+    return face_of(r)->status;
+}
+
+int response_json(struct request *rq, enum result r, struct jw *w)
+{
+    const struct face *f = face_of(r);
     size_t len;
     const char *text = jw_text(w, &len);
     int rc;
 
+    if (f->retry_after)
+        response_header(rq, "Retry-After", f->retry_after);
     response_header(rq, "Cache-Control", "no-store");
-    rc = response_send(rq, status, "application/json", text, len);
+    rc = response_send(rq, f->status, "application/json", text, len);
     jw_free(w);
     return rc;
 }
 
-struct jw *response_error_begin(const char *code, const char *detail)
+struct jw *response_fail_begin(enum result r, const char *detail)
 {
     struct jw *w = jw_new();
 
     jw_obj_open(w);
     jw_key(w, "error");
-    jw_str(w, code);
+    jw_str(w, face_of(r)->code);
     jw_key(w, "detail");
     jw_str(w, detail);
     return w;
 }
 
-int response_error(struct request *rq, int status, const char *code,
-                   const char *detail)
+int response_fail(struct request *rq, enum result r, const char *detail)
 {
-    struct jw *w = response_error_begin(code, detail);
+    struct jw *w = response_fail_begin(r, detail);
 
     jw_obj_close(w);
-    return response_json(rq, status, w);
+    return response_json(rq, r, w);
 }

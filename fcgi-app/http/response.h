@@ -1,10 +1,14 @@
 /* response.h - writes one HTTP response through FastCGI: status line,
  * the request id, CORS and extra headers, and the body.  Errors use the
- * SPEC's {"error": code, "detail": text} shape. */
+ * SPEC's {"error": code, "detail": text} shape.  The one table that turns
+ * an enum result into a status, an error code and a Retry-After lives
+ * here (response.c); nothing else in pyexec maps results to statuses. */
 #ifndef PYEXEC_RESPONSE_H
 #define PYEXEC_RESPONSE_H
 
 #include <stddef.h>
+
+#include "base/result.h"
 
 struct request;
 struct jw;
@@ -16,15 +20,18 @@ void response_header(struct request *rq, const char *name, const char *value);
  * is gone (the request still counts as answered). */
 int response_send(struct request *rq, int status, const char *content_type,
                   const void *body, size_t len);
-/* Sends the document built in w as application/json. */
-int response_json(struct request *rq, int status, struct jw *w);
-/* Sends {"error": code, "detail": detail}. */
-int response_error(struct request *rq, int status, const char *code,
-                   const char *detail);
-/* Starts an error document with error and detail written, left open so
- * the caller can add fields; finish with response_json(). */
-struct jw *response_error_begin(const char *code, const char *detail);
+/* Sends the document built in w as application/json, with the status
+ * and Retry-After of r (RESULT_OK: 200), and frees w. */
+int response_json(struct request *rq, enum result r, struct jw *w);
+/* Sends {"error": code, "detail": detail} for r. */
+int response_fail(struct request *rq, enum result r, const char *detail);
+/* Starts the error document of r with error and detail written, left
+ * open so the caller can add fields; finish with jw_obj_close and
+ * response_json(rq, r, w). */
+struct jw *response_fail_begin(enum result r, const char *detail);
 
+/* The HTTP status of r. */
+int response_status(enum result r);
 /* "OK", "Not Found", ... */
 const char *response_reason(int status);
 

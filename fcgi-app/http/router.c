@@ -24,7 +24,7 @@ unsigned router_method(const char *method)
 
 /* Matches path against pattern; fills params on success. */
 static int path_match(const char *pattern, const char *path, char **params,
-                      size_t max_params, size_t *nparams)
+                      size_t *nparams)
 {
     const char *p = pattern, *s = path;
     size_t np = 0;
@@ -35,7 +35,7 @@ static int path_match(const char *pattern, const char *path, char **params,
             const char *seg_end = strchr(s, '/');
             size_t n = seg_end ? (size_t)(seg_end - s) : strlen(s);
 
-            if (!close || n == 0 || np == max_params)
+            if (!close || n == 0 || np == ROUTE_MAX_PARAMS)
                 goto fail;
             params[np++] = xstrndup(s, n);
             p = close + 1;
@@ -57,48 +57,45 @@ fail:
     return 0;
 }
 
-enum router_result router_match(const struct route *routes, size_t n,
-                                const char *method, const char *path,
-                                const struct route **match, char **params,
-                                size_t max_params, unsigned *allowed)
+enum result router_match(const struct route *routes, size_t n,
+                         const char *method, const char *path,
+                         struct route_match *m)
 {
-    unsigned m = router_method(method);
+    unsigned bit = router_method(method);
     char *trimmed = NULL;
-    enum router_result res = ROUTER_NOT_FOUND;
+    enum result res = RESULT_NOT_FOUND;
     size_t len = strlen(path);
 
-    *allowed = 0;
+    memset(m, 0, sizeof(*m));
     /* "/execute/" is "/execute". */
     if (len > 1 && path[len - 1] == '/') {
         trimmed = xstrndup(path, len - 1);
         path = trimmed;
     }
-    for (size_t i = 0; i < n; i++) {
-        char *tmp[8] = { 0 };
+    for (size_t i = 0; i < n && res != RESULT_OK; i++) {
+        char *params[ROUTE_MAX_PARAMS] = { 0 };
         size_t np = 0;
 
-        if (!path_match(routes[i].pattern, path, tmp,
-                        max_params < 8 ? max_params : 8, &np))
+        if (!path_match(routes[i].pattern, path, params, &np))
             continue;
         /* HEAD is served by GET handlers. */
-        if (routes[i].methods & m
-            || (m == HTTP_HEAD && routes[i].methods & HTTP_GET)) {
-            *match = &routes[i];
-            for (size_t k = 0; k < np; k++)
-                params[k] = tmp[k];
-            res = ROUTER_FOUND;
-            break;
+        if (routes[i].methods & bit
+            || (bit == HTTP_HEAD && routes[i].methods & HTTP_GET)) {
+            m->route = &routes[i];
+            memcpy(m->params, params, sizeof(params));
+            res = RESULT_OK;
+            continue;
         }
-        *allowed |= routes[i].methods;
+        m->allowed |= routes[i].methods;
         if (routes[i].methods & HTTP_GET)
-            *allowed |= HTTP_HEAD;
-        res = ROUTER_BAD_METHOD;
+            m->allowed |= HTTP_HEAD;
+        res = RESULT_BAD_METHOD;
         for (size_t k = 0; k < np; k++)
-            free(tmp[k]);
+            free(params[k]);
     }
     free(trimmed);
-    if (res == ROUTER_BAD_METHOD)
-        *allowed |= HTTP_OPTIONS;
+    if (res == RESULT_BAD_METHOD)
+        m->allowed |= HTTP_OPTIONS;
     return res;
 }
 

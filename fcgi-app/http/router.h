@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "base/result.h"
+
 struct request;
 
 enum http_method {
@@ -24,18 +26,25 @@ struct route {
     const char *name;           /* metrics label */
 };
 
-enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
+#define ROUTE_MAX_PARAMS 2
+
+struct route_match {
+    const struct route *route;          /* RESULT_OK: the route */
+    char *params[ROUTE_MAX_PARAMS];     /* RESULT_OK: each {placeholder},
+                                         * a new string (caller frees) */
+    unsigned allowed;                   /* RESULT_BAD_METHOD: the methods
+                                         * the path accepts */
+};
 
 /* 0 for a method we don't know. */
 unsigned router_method(const char *method);
 
-/* Finds the route for method + path.  On ROUTER_FOUND, *match is set and
- * params[] holds new strings (caller frees) for each {placeholder}; on
- * ROUTER_BAD_METHOD, *allowed has the methods the path accepts. */
-enum router_result router_match(const struct route *routes, size_t n,
-                                const char *method, const char *path,
-                                const struct route **match, char **params,
-                                size_t max_params, unsigned *allowed);
+/* Finds the route for method + path into *m (zeroed first): RESULT_OK,
+ * RESULT_NOT_FOUND, or RESULT_BAD_METHOD when the path exists but not
+ * for this method. */
+enum result router_match(const struct route *routes, size_t n,
+                         const char *method, const char *path,
+                         struct route_match *m);
 
 /* Writes "GET, POST" style text for the Allow header into out. */
 void router_allow_text(unsigned methods, char *out, size_t size);

@@ -15,6 +15,8 @@
 #include "base/stats.h"
 #include "base/util.h"
 
+#define ORIGIN_DENIED "this Origin is not in allowed_origins"
+
 static void preflight(struct request *rq, unsigned allowed)
 {
     char allow[128];
@@ -29,71 +31,75 @@ static void preflight(struct request *rq, unsigned allowed)
     response_send(rq, 204, NULL, NULL, 0);
 }
 
-static void serve(struct request *rq, int *route_index)
+/* 404, or 405 with Allow (a preflight for OPTIONS): no key needed. */
+static void no_route(struct request *rq, const struct route_match *m,
+                     enum result res)
 {
-    const struct route *r = NULL;
-    unsigned allowed = 0;
-    enum router_result res;
-    struct principal *p;
-    char why[ERR_LEN];
-    int rc;
+    char allow[128], *msg;
 
-    res = router_match(route_table, route_table_len, rq->method,
-                       rq->path, &r, rq->params, ROUTE_MAX_PARAMS, &allowed);
-    if (res == ROUTER_NOT_FOUND) {
-        char *msg = xasprintf("no endpoint at %s", rq->path);
-
-        response_error(rq, 404, "not_found", msg);
-        free(msg);
+    if (res == RESULT_NOT_FOUND) {
+        msg = xasprintf("no endpoint at %s", rq->path);
+    } else if (strcmp(rq->method, "OPTIONS") == 0) {
+        if (auth_origin_allowed(rq))
+            preflight(rq, m->allowed);
+        else
+            response_fail(rq, RESULT_ORIGIN_DENIED, ORIGIN_DENIED);
         return;
-    }
-    if (res == ROUTER_BAD_METHOD) {
-        char allow[128], *msg;
-
-        if (strcmp(rq->method, "OPTIONS") == 0) {
-            if (!auth_origin_allowed(rq)) {
-                response_error(rq, 403, "origin_not_allowed",
-                               "this Origin is not in allowed_origins");
-                return;
-            }
-            preflight(rq, allowed);
-            return;
-        }
-        router_allow_text(allowed, allow, sizeof(allow));
+    } else {
+        router_allow_text(m->allowed, allow, sizeof(allow));
         response_header(rq, "Allow", allow);
         msg = xasprintf("%s is not allowed on %s; use %s", rq->method,
                         rq->path, allow);
-        response_error(rq, 405, "method_not_allowed", msg);
-        free(msg);
-        return;
     }
-    *route_index = (int)(r - route_table);
-    rq->route = r->pattern;
+    response_fail(rq, res, msg);
+    free(msg);
+}
+
+/* The origin allow-list, then the key unless the route is public. */
+static enum result admit(struct request *rq, const struct route *r)
+{
+    struct principal *p;
+    char why[ERR_LEN];
+    enum result res;
+
     if (!auth_origin_allowed(rq)) {
-        response_error(rq, 403, "origin_not_allowed",
-                       "this Origin is not in allowed_origins");
+        response_fail(rq, RESULT_ORIGIN_DENIED, ORIGIN_DENIED);
+        return RESULT_ORIGIN_DENIED;
+    }
+    if (r->flags & ROUTE_PUBLIC)
+        return RESULT_OK;
+    p = request_keep(rq, xcalloc(1, sizeof(*p)));
+    res = auth_authenticate(rq, p, why);
+    if (res == RESULT_UNAUTHORIZED)
+        response_header(rq, "WWW-Authenticate", "Bearer");
+    if (res != RESULT_OK) {
+        response_fail(rq, res, why);
+        return res;
+    }
+    rq->key = p;
+    return RESULT_OK;
+}
+
+static void serve(struct request *rq, int *route_index)
+{
+    struct route_match m;
+    enum result res = router_match(route_table, route_table_len,
+                                   rq->method, rq->path, &m);
+
+    if (res != RESULT_OK) {
+        no_route(rq, &m, res);
         return;
     }
-    if (!(r->flags & ROUTE_PUBLIC)) {
-        p = request_keep(rq, xcalloc(1, sizeof(*p)));
-        rc = auth_authenticate(rq, p, why);
-        if (rc == -2) {
-            response_header(rq, "Retry-After", "1");
-            response_error(rq, 503, "database_busy", why);
-            return;
-        }
-        if (rc < 0) {
-            response_header(rq, "WWW-Authenticate", "Bearer");
-            response_error(rq, 401, "unauthorized", why);
-            return;
-        }
-        rq->key = p;
-    }
-    r->handler(rq);
+    memcpy(rq->params, m.params, sizeof(m.params));
+    *route_index = (int)(m.route - route_table);
+    rq->route = m.route->pattern;
+    if (admit(rq, m.route) != RESULT_OK)
+        return;
+    m.route->handler(rq);
     if (!rq->status) {
-        log_err("handler for %s sent no response", r->pattern);
-        response_error(rq, 500, "internal_error",
-                       "the handler produced no response");
+        log_err("handler for %s sent no response", m.route->pattern);
+        response_fail(rq, RESULT_INTERNAL,
+                      "the handler produced no response");
     }
 }
 

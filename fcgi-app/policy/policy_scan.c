@@ -36,23 +36,22 @@ enum op { OP_NONE, OP_DOT, OP_ELLIPSIS, OP_LPAR, OP_RPAR, OP_LSQB, OP_RSQB,
           OP_LBRACE, OP_RBRACE, OP_COMMA, OP_SEMI, OP_EQUAL, OP_WALRUS,
           OP_COLON, OP_STAR, OP_OTHER };
 
+/* The keywords that steer the analysis, among pytok_keywords. */
 static const struct {
     const char *name;
     unsigned char kw;
-} keywords[] = {
-    { "False", KW_OTHER }, { "None", KW_OTHER }, { "True", KW_OTHER },
-    { "and", KW_OTHER }, { "as", KW_AS }, { "assert", KW_OTHER },
-    { "async", KW_ASYNC }, { "await", KW_OTHER }, { "break", KW_OTHER },
-    { "class", KW_OTHER }, { "continue", KW_OTHER }, { "def", KW_OTHER },
-    { "del", KW_OTHER }, { "elif", KW_OTHER }, { "else", KW_OTHER },
-    { "except", KW_OTHER }, { "finally", KW_OTHER }, { "for", KW_FOR },
-    { "from", KW_FROM }, { "global", KW_OTHER }, { "if", KW_OTHER },
-    { "import", KW_IMPORT }, { "in", KW_IN }, { "is", KW_OTHER },
-    { "lambda", KW_OTHER }, { "nonlocal", KW_OTHER }, { "not", KW_OTHER },
-    { "or", KW_OTHER }, { "pass", KW_OTHER }, { "raise", KW_OTHER },
-    { "return", KW_OTHER }, { "try", KW_OTHER }, { "while", KW_OTHER },
-    { "with", KW_OTHER }, { "yield", KW_OTHER },
+} steering[] = {
+    { "as", KW_AS }, { "async", KW_ASYNC }, { "for", KW_FOR },
+    { "from", KW_FROM }, { "import", KW_IMPORT }, { "in", KW_IN },
 };
+
+static unsigned char kw_of(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(steering); i++)
+        if (strcmp(name, steering[i].name) == 0)
+            return steering[i].kw;
+    return KW_OTHER;
+}
 
 /* A token the analysis sees. */
 struct stok {
@@ -1344,11 +1343,11 @@ int policy_scan(const struct policy *p, const char *src, size_t len,
     }
     s.tab_mask = 4095;
     s.tab = xcalloc(s.tab_mask + 1, sizeof(*s.tab));
-    for (size_t k = 0; k < ARRAY_SIZE(keywords); k++) {
-        const char *kw = keywords[k].name;
+    for (size_t k = 0; k < pytok_n_keywords; k++) {
+        const char *kw = pytok_keywords[k];
         int sym = intern(&s, kw, strlen(kw), false);  /* may move syms */
 
-        s.syms[sym].kw = keywords[k].kw;
+        s.syms[sym].kw = kw_of(kw);
     }
     s.cur = xcalloc(nw, sizeof(uint64_t));
     s.tmp = xcalloc(nw, sizeof(uint64_t));

@@ -156,6 +156,24 @@ const char *pytok_error(const struct pytok *t, int *line, int *col)
     return t->err;
 }
 
+const char *const pytok_keywords[] = {
+    "False", "None", "True", "and", "as", "assert", "async", "await",
+    "break", "class", "continue", "def", "del", "elif", "else", "except",
+    "finally", "for", "from", "global", "if", "import", "in", "is",
+    "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
+    "while", "with", "yield",
+};
+const size_t pytok_n_keywords = ARRAY_SIZE(pytok_keywords);
+
+bool pytok_is_keyword(const char *s, size_t n)
+{
+    for (size_t i = 0; i < pytok_n_keywords; i++)
+        if (strlen(pytok_keywords[i]) == n
+            && memcmp(pytok_keywords[i], s, n) == 0)
+            return true;
+    return false;
+}
+
 const char *pytok_type_name(enum pytok_type type)
 {
     static const char *const names[] = {

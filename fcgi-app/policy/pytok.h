@@ -63,6 +63,12 @@ int pytok_next(struct pytok *t, struct pytok_token *tok);
  * the position alone through line and col (either may be NULL). */
 const char *pytok_error(const struct pytok *t, int *line, int *col);
 
+/* Python's keywords (the hard ones: not match, case, type or _), the one
+ * list of them in pyexec, and whether s[0..n) is one. */
+extern const char *const pytok_keywords[];
+extern const size_t pytok_n_keywords;
+bool pytok_is_keyword(const char *s, size_t n);
+
 /* "NAME", "OP", ... for messages and tests. */
 const char *pytok_type_name(enum pytok_type type);
 

@@ -51,7 +51,6 @@
 
 #define THREADS 4
 #define MAX_TASKS 1024
-#define READY_TIMEOUT_MS 60000
 #define PING_EVERY_MS 1000
 #define ORPHANS_EVERY_MS 60000
 #define PURGE_EVERY_MS 3600000
@@ -120,15 +119,15 @@ static bool push_task(const struct task *t)
 
 static void do_create(struct docker *d, struct store *s, struct task *t)
 {
+    struct sandbox_spec spec = { instance, t->name, t->memory_mb };
     char err[ERR_LEN];
     double t0 = now_ms();
 
-    if (sandbox_create(d, cfg, instance, t->name, t->memory_mb,
-                       t->docker_id, err) < 0)
+    if (sandbox_create(d, cfg, &spec, t->docker_id, err) < 0)
         goto fail;
     store_pool_set_docker_id(s, t->name, t->docker_id);
-    if (sandbox_wait_ready(d, cfg, t->name, t->docker_id, READY_TIMEOUT_MS,
-                           err) < 0)
+    if (sandbox_wait_ready(d, cfg, t->name, t->docker_id,
+                           SANDBOX_READY_MS_POOL, err) < 0)
         goto fail;
     if (store_pool_set_ready(s, t->name) < 0) {
         err_set(err, "database: %s", store_last_message(s));
@@ -409,7 +408,7 @@ static void stale_create(const struct pool_container *c, void *arg)
     struct store *s = arg;
     bool busy;
 
-    if (wall_ms() - c->created_at < READY_TIMEOUT_MS + 10000)
+    if (wall_ms() - c->created_at < SANDBOX_READY_MS_POOL + 10000)
         return;
     pthread_mutex_lock(&mu);
     busy = name_busy_locked(c->name);

@@ -40,7 +40,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "http/auth.h"
 #include "base/conf.h"
 #include "proc/keeper.h"
 #include "base/log.h"
@@ -197,7 +196,7 @@ static void first_key(struct store *s, const struct conf *c)
     n = store_key_count_active(s);
     if (n != 0)
         return;
-    key = auth_create_key(s, "generated at first start", &id);
+    key = store_key_create(s, "generated at first start", &id);
     if (!key)
         die("database: cannot store the first API key: %s",
             store_last_message(s));

@@ -6,11 +6,14 @@
 #define PYEXEC_POOL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "base/result.h"
 #include "docker/docker.h"
 #include "sandbox/sandbox.h"
 
 struct app;
+struct pool_container;
 
 struct lease {
     char name[SANDBOX_NAME_LEN];
@@ -20,22 +23,20 @@ struct lease {
     bool cold;                  /* made for this request (pool disabled) */
 };
 
-enum pool_result {
-    POOL_OK,
-    POOL_EXHAUSTED,             /* nothing free within pool_wait_ms */
-    POOL_DOCKER_DOWN,
-    POOL_DB_ERROR,
-};
-
-/* The worker's Docker client, opened on first use. */
-struct docker *app_docker(struct app *app);
+/* Fills l from the container's row. */
+void pool_lease_fill(struct lease *l, const struct pool_container *pc);
 
 /* Takes a container that allows memory_mb.  key binds it in process
  * isolation (NULL in container isolation).  *waited_ms is the time spent
- * queueing.  err says why on failure. */
-enum pool_result pool_acquire(struct app *app, const char *key,
-                              long memory_mb, struct lease *out,
-                              double *waited_ms, char *err);
+ * queueing.  RESULT_OK, RESULT_NO_SANDBOX (nothing free within
+ * pool_wait_ms, or a cold start failed), RESULT_DOCKER_DOWN or the
+ * database's reason, with err. */
+enum result pool_acquire(struct app *app, const char *key, long memory_mb,
+                         struct lease *out, double *waited_ms, char *err);
+
+/* Why no sandbox can be had now: RESULT_DOCKER_DOWN when the keeper's
+ * last ping failed, else RESULT_NO_SANDBOX. */
+enum result pool_unavailable(void);
 
 /* Gives the lease back.  healthy = the runner answered properly; in
  * process isolation a healthy container goes back to the key's pool,
@@ -51,15 +52,19 @@ int pool_fit_memory(struct app *app, struct lease *l, long memory_mb,
 /* Kills a container whose runner stopped answering and retires it. */
 void pool_kill(struct app *app, const struct lease *l);
 
-/* Wakes the keeper so it refills or removes at once. */
-void pool_wake_keeper(struct app *app);
+/* Whether the kernel's OOM killer took the container's processes, once
+ * the container has stopped (its init follows the runner out within
+ * moments): asked of Docker after the runner vanished mid-call. */
+bool pool_oom_killed(struct app *app, const struct lease *l);
 
 /* The FIFO queue primitive, shared with sessions: waits until our ticket
  * is at the head of queue (dead holders ahead of us are dropped), calling
- * ready() each time we are at the head until it returns non-zero.
- * Returns 1 (ready said yes, ticket kept in *seq), 0 (deadline; ticket
- * removed), -1 (database error). */
-int pool_queue_wait(struct app *app, const char *queue, double deadline,
-                    int (*ready)(void *arg), void *arg, int64_t *seq);
+ * ready() each time we are at the head until it returns non-zero (-1: a
+ * database error).  RESULT_OK (ready said yes, the ticket kept in *seq),
+ * RESULT_BUSY (the deadline passed; the ticket is gone) or the database's
+ * reason. */
+enum result pool_queue_wait(struct app *app, const char *queue,
+                            double deadline, int (*ready)(void *arg),
+                            void *arg, int64_t *seq);
 
 #endif

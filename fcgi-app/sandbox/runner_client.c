@@ -410,42 +410,41 @@ static int wait_fd(int fd, short events, double deadline)
     }
 }
 
-enum runner_error runner_call(const char *sock_path, const char *req,
-                              size_t req_len, double deadline,
-                              const struct runner_limits *lim,
-                              struct runner_reply *r, char *err)
+enum result runner_call(const char *sock_path, struct str req,
+                        double deadline, const struct runner_limits *lim,
+                        struct runner_reply *r, char *err)
 {
     unsigned char len[4] = {
-        (unsigned char)(req_len >> 24), (unsigned char)(req_len >> 16),
-        (unsigned char)(req_len >> 8), (unsigned char)req_len,
+        (unsigned char)(req.len >> 24), (unsigned char)(req.len >> 16),
+        (unsigned char)(req.len >> 8), (unsigned char)req.len,
     };
     struct frame_parser *fp = NULL;
-    enum runner_error rc = RUNNER_PROTOCOL;
+    enum result rc = RESULT_RUNNER_PROTOCOL;
     size_t sent = 0;
     char chunk[65536];
     int fd = connect_socket(sock_path, deadline, err);
 
     if (fd < 0)
-        return RUNNER_DOWN;
+        return RESULT_RUNNER_DOWN;
     /* The length and the request; the runner may be cleaning up after
      * its previous execution, so this can wait in the backlog. */
-    while (sent < 4 + req_len) {
+    while (sent < 4 + req.len) {
         const void *p = sent < 4 ? (const void *)(len + sent)
-                                 : (const void *)(req + sent - 4);
-        size_t n = sent < 4 ? 4 - sent : req_len - (sent - 4);
+                                 : (const void *)(req.p + sent - 4);
+        size_t n = sent < 4 ? 4 - sent : req.len - (sent - 4);
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
         if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
             if (wait_fd(fd, POLLOUT, deadline) <= 0) {
                 err_set(err, "runner did not take the execution in time");
-                rc = RUNNER_TIMEOUT;
+                rc = RESULT_TIMEOUT;
                 goto out;
             }
             continue;
         }
         if (w < 0) {
             err_set(err, "sending the execution: %s", strerror(errno));
-            rc = RUNNER_LOST;
+            rc = RESULT_RUNNER_LOST;
             goto out;
         }
         sent += (size_t)w;
@@ -458,23 +457,23 @@ enum runner_error runner_call(const char *sock_path, const char *req,
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             if (wait_fd(fd, POLLIN, deadline) <= 0) {
                 err_set(err, "runner did not answer in time");
-                rc = RUNNER_TIMEOUT;
+                rc = RESULT_TIMEOUT;
                 goto out;
             }
             continue;
         }
         if (n <= 0) {
             err_set(err, "runner closed the connection before its result");
-            rc = RUNNER_LOST;
+            rc = RESULT_RUNNER_LOST;
             goto out;
         }
         st = frame_parser_feed(fp, chunk, (size_t)n, err);
         if (st < 0) {
-            rc = RUNNER_PROTOCOL;
+            rc = RESULT_RUNNER_PROTOCOL;
             goto out;
         }
         if (st == 1) {
-            rc = RUNNER_OK;
+            rc = RESULT_OK;
             goto out;
         }
     }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "base/result.h"
 
 struct runner_limits {
     size_t max_output;          /* per stream */
@@ -45,23 +46,17 @@ struct runner_reply {
     int images_dropped, files_dropped;
 };
 
-enum runner_error {
-    RUNNER_OK,
-    RUNNER_DOWN,                /* could not connect: nothing ran */
-    RUNNER_LOST,                /* connection lost before the result */
-    RUNNER_TIMEOUT,             /* our deadline passed */
-    RUNNER_PROTOCOL,            /* the runner broke the protocol */
-};
-
 void runner_reply_init(struct runner_reply *r, const struct runner_limits *lim);
 void runner_reply_release(struct runner_reply *r);
 
 /* Sends req (a JSON object) and reads the reply into r until the result
- * frame.  deadline is on the now_ms() clock. */
-enum runner_error runner_call(const char *sock_path, const char *req,
-                              size_t req_len, double deadline,
-                              const struct runner_limits *lim,
-                              struct runner_reply *r, char *err);
+ * frame.  deadline is on the now_ms() clock.  Returns RESULT_OK,
+ * RESULT_RUNNER_DOWN (could not connect: nothing ran), RESULT_RUNNER_LOST
+ * (the connection dropped before the result), RESULT_TIMEOUT (our
+ * deadline passed) or RESULT_RUNNER_PROTOCOL, with err. */
+enum result runner_call(const char *sock_path, struct str req,
+                        double deadline, const struct runner_limits *lim,
+                        struct runner_reply *r, char *err);
 
 /* Parses a PNG header: 0 and the size, or -1 when it isn't a PNG. */
 int png_size(const unsigned char *p, size_t n, int *width, int *height);

@@ -82,9 +82,10 @@ static void remove_run_dir(const struct conf *c, const char *name)
 }
 
 int sandbox_create(struct docker *d, const struct conf *c,
-                   const char *instance, const char *name, long memory_mb,
+                   const struct sandbox_spec *spec,
                    char id[DOCKER_ID_LEN + 1], char *err)
 {
+    const char *name = spec->name;
     char *dir = run_dir(c, name), *parent = xasprintf("%s/run", c->data_dir);
     char gid[24], tmp_opts[96], work_opts[128], label_inst[96];
     const char *labels[] = { "pyexec=1", label_inst, NULL };
@@ -105,7 +106,8 @@ int sandbox_create(struct docker *d, const struct conf *c,
     /* mkdir honours the umask; the runner needs group write. */
     chmod(dir, 0770);
     snprintf(gid, sizeof(gid), "%d", (int)getegid());
-    snprintf(label_inst, sizeof(label_inst), "pyexec.instance=%s", instance);
+    snprintf(label_inst, sizeof(label_inst), "pyexec.instance=%s",
+             spec->instance);
     snprintf(tmp_opts, sizeof(tmp_opts), "rw,nosuid,nodev,size=%ldm,"
              "mode=1777", c->tmpfs_mb);
     snprintf(work_opts, sizeof(work_opts), "rw,nosuid,nodev,size=%ldm,"
@@ -124,7 +126,7 @@ int sandbox_create(struct docker *d, const struct conf *c,
     o.n_mounts = 1;
     o.tmpfs = tmpfs;
     o.n_tmpfs = 2;
-    o.memory_bytes = (int64_t)(memory_mb + RUNNER_OVERHEAD_MB) << 20;
+    o.memory_bytes = (int64_t)(spec->memory_mb + RUNNER_OVERHEAD_MB) << 20;
     o.nano_cpus = (int64_t)(c->cpus * 1e9);
     o.pids_limit = c->pids_limit;
     o.shm_bytes = (int64_t)c->tmpfs_mb << 20;
@@ -183,6 +185,16 @@ int sandbox_set_memory(struct docker *d, const char *id, long memory_mb,
     return docker_update_memory(d, id,
                                 (int64_t)(memory_mb + RUNNER_OVERHEAD_MB)
                                 << 20, err);
+}
+
+bool sandbox_oom_killed(struct docker *d, const char *id)
+{
+    struct docker_state st;
+    char err[ERR_LEN];
+    int code;
+
+    docker_wait(d, id, 1000, &code, err);
+    return docker_inspect(d, id, &st, err) == 0 && st.oom_killed;
 }
 
 int sandbox_destroy(struct docker *d, const struct conf *c, const char *name,

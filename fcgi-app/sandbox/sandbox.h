@@ -15,6 +15,19 @@ struct conf;
 #define SANDBOX_UID 10001
 /* Memory the runner itself needs on top of the program's share. */
 #define RUNNER_OVERHEAD_MB 96
+/* How long a new container's runner may take to be ready: the keeper
+ * fills the pool in the background and can wait; a request that makes
+ * its own container (pool disabled) has a client waiting. */
+#define SANDBOX_READY_MS_POOL 60000
+#define SANDBOX_READY_MS_REQUEST 30000
+
+/* What a new sandbox is: whose (the instance id labels it), its name and
+ * the memory its program may use. */
+struct sandbox_spec {
+    const char *instance;
+    const char *name;
+    long memory_mb;
+};
 
 /* A fresh unique container name for instance: pyexec-<instance>-<hex>. */
 void sandbox_new_name(const char *instance, char name[SANDBOX_NAME_LEN]);
@@ -25,7 +38,7 @@ char *sandbox_socket_path(const struct conf *c, const char *name);
 /* Creates the runner directory and the container, and starts it.
  * Writes the Docker id.  On failure everything made is removed. */
 int sandbox_create(struct docker *d, const struct conf *c,
-                   const char *instance, const char *name, long memory_mb,
+                   const struct sandbox_spec *spec,
                    char id[DOCKER_ID_LEN + 1], char *err);
 
 /* Waits until the runner's socket appears, up to timeout_ms.  Also fails
@@ -43,6 +56,10 @@ int sandbox_set_memory(struct docker *d, const char *id, long memory_mb,
  * runner directory.  A container already gone is success. */
 int sandbox_destroy(struct docker *d, const struct conf *c, const char *name,
                     const char *id, char *err);
+
+/* Whether Docker says the kernel's OOM killer ended container id,
+ * waiting a second for it to stop first. */
+bool sandbox_oom_killed(struct docker *d, const char *id);
 
 /* True when the runner socket of name exists (a cheap liveness hint). */
 bool sandbox_socket_exists(const struct conf *c, const char *name);

@@ -6,14 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sandbox/app.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/util.h"
+#include "sandbox/app.h"
 #include "sandbox/sandbox.h"
 #include "store/store.h"
 #include "store/store_pool.h"
 #include "store/store_sessions.h"
-#include "base/util.h"
 
 static int turn_ready(void *arg)
 {
@@ -21,17 +21,18 @@ static int turn_ready(void *arg)
     return 1;                   /* at the head: the session is ours */
 }
 
-static int take_turn(struct app *app, const char *key_id, const char *id,
-                     long wait_ms, struct session_turn *turn)
+static enum result take_turn(struct app *app, const char *key_id,
+                             const char *id, struct session_turn *turn)
 {
-    int rc;
+    enum result r;
 
     snprintf(turn->queue, sizeof(turn->queue), "session:%s:%s", key_id, id);
     turn->held = false;
-    rc = pool_queue_wait(app, turn->queue, now_ms() + (double)wait_ms,
-                         turn_ready, NULL, &turn->seq);
-    turn->held = rc == 1;
-    return rc;
+    r = pool_queue_wait(app, turn->queue,
+                        now_ms() + (double)app->conf->session_wait_ms,
+                        turn_ready, NULL, &turn->seq);
+    turn->held = r == RESULT_OK;
+    return r;
 }
 
 static void drop_turn(struct app *app, struct session_turn *turn)
@@ -41,161 +42,197 @@ static void drop_turn(struct app *app, struct session_turn *turn)
     turn->held = false;
 }
 
-/* A container from the pool becomes this session's. */
-static enum session_result new_container(struct app *app, const char *key_id,
-                                         const char *id, long memory_mb,
-                                         bool insert, struct lease *l,
-                                         char *err)
+/* The database failed: err says so; the turn is given up. */
+static enum result db_failed(struct app *app, struct session_call *sc,
+                             char *err)
 {
-    double waited;
-    enum pool_result pr = pool_acquire(app, NULL, memory_mb, l, &waited,
-                                       err);
+    enum result r = store_last_error(app->store);
 
-    if (pr == POOL_EXHAUSTED)
-        return SESSION_NO_SANDBOX;
-    if (pr == POOL_DOCKER_DOWN)
-        return SESSION_DOCKER_DOWN;
-    if (pr != POOL_OK)
-        return SESSION_DB_ERROR;
-    if (store_pool_set_state(app->store, l->name, "session") < 0
-        || (insert ? store_session_insert(app->store, key_id, id, l->name,
-                                          l->memory_mb)
-                   : store_session_set_container(app->store, key_id, id,
-                                                 l->name, l->memory_mb))
-           < 0) {
-        err_set(err, "database: %s", store_last_message(app->store));
-        store_pool_retire(app->store, l->name);
-        return SESSION_DB_ERROR;
-    }
-    return SESSION_OK;
+    err_set(err, "database: %s", store_last_message(app->store));
+    drop_turn(app, &sc->turn);
+    return r;
 }
 
-enum session_result session_enter(struct app *app, const char *key_id,
-                                  const char *id, long memory_mb,
-                                  struct session_turn *turn, struct lease *l,
-                                  bool *created, bool *reset,
-                                  double *waited_ms, char *err)
+/* A container from the pool becomes this session's. */
+static enum result new_container(struct app *app, struct session_call *sc,
+                                 bool insert, char *err)
+{
+    struct lease *l = sc->lease;
+    double waited;
+    enum result r = pool_acquire(app, NULL, sc->memory_mb, l, &waited, err);
+
+    if (r != RESULT_OK)
+        return r;
+    if (store_pool_set_state(app->store, l->name, "session") < 0
+        || (insert ? store_session_insert(app->store, sc->key_id, sc->id,
+                                          l->name, l->memory_mb)
+                   : store_session_set_container(app->store, sc->key_id,
+                                                 sc->id, l->name,
+                                                 l->memory_mb)) < 0) {
+        r = store_last_error(app->store);
+        err_set(err, "database: %s", store_last_message(app->store));
+        store_pool_retire(app->store, l->name);
+        return r;
+    }
+    return RESULT_OK;
+}
+
+/* No such session yet: it starts, unless max_sessions are open. */
+static enum result start_session(struct app *app, struct session_call *sc,
+                                 char *err)
 {
     const struct conf *c = app->conf;
+    int n = store_session_count(app->store);
+    enum result r;
+
+    if (n < 0)
+        return db_failed(app, sc, err);
+    if (n >= c->max_sessions) {
+        err_set(err, "max_sessions (%ld) sessions are open; release one "
+                "or wait for idle ones to be reclaimed", c->max_sessions);
+        drop_turn(app, &sc->turn);
+        return RESULT_TOO_MANY_SESSIONS;
+    }
+    r = new_container(app, sc, true, err);
+    if (r != RESULT_OK)
+        drop_turn(app, &sc->turn);
+    sc->created = r == RESULT_OK;
+    return r;
+}
+
+enum result session_enter(struct app *app, struct session_call *sc,
+                          char *err)
+{
     struct session_row row;
     struct pool_container pc;
     double start = now_ms();
-    enum session_result res;
+    enum result r;
     int rc;
 
-    *created = *reset = false;
-    memset(l, 0, sizeof(*l));
-    rc = take_turn(app, key_id, id, c->session_wait_ms, turn);
-    *waited_ms = now_ms() - start;
-    if (rc < 0)
-        goto db_error;
-    if (rc == 0) {
+    sc->created = sc->reset = false;
+    memset(sc->lease, 0, sizeof(*sc->lease));
+    r = take_turn(app, sc->key_id, sc->id, &sc->turn);
+    sc->waited_ms = now_ms() - start;
+    if (r == RESULT_BUSY)
         err_set(err, "session %s is busy: an earlier call did not finish "
-                "within %ld ms", id, c->session_wait_ms);
-        return SESSION_BUSY;
-    }
-    rc = store_session_get(app->store, key_id, id, &row);
+                "within %ld ms", sc->id, app->conf->session_wait_ms);
+    else if (r != RESULT_OK)
+        err_set(err, "database: %s", store_last_message(app->store));
+    if (r != RESULT_OK)
+        return r;
+    rc = store_session_get(app->store, sc->key_id, sc->id, &row);
+    if (rc == 0)
+        return start_session(app, sc, err);
+    if (rc == 1 && row.container[0])
+        rc = store_pool_get(app->store, row.container, &pc);
+    else if (rc == 1)
+        rc = 0;
     if (rc < 0)
-        goto db_error;
-    if (rc == 0) {
-        int n = store_session_count(app->store);
-
-        if (n < 0)
-            goto db_error;
-        if (n >= c->max_sessions) {
-            err_set(err, "max_sessions (%ld) sessions are open; release one "
-                    "or wait for idle ones to be reclaimed", c->max_sessions);
-            drop_turn(app, turn);
-            return SESSION_TOO_MANY;
-        }
-        res = new_container(app, key_id, id, memory_mb, true, l, err);
-        if (res != SESSION_OK)
-            drop_turn(app, turn);
-        *created = res == SESSION_OK;
-        return res;
-    }
-    rc = row.container[0] ? store_pool_get(app->store, row.container, &pc)
-                          : 0;
-    if (rc < 0)
-        goto db_error;
+        return db_failed(app, sc, err);
     if (rc == 0 || strcmp(pc.state, "session") != 0
-        || !sandbox_socket_exists(c, row.container)) {
+        || !sandbox_socket_exists(app->conf, row.container)) {
         /* Its container is gone (removed, or died while we were down):
          * the state is lost, the session goes on in a fresh one. */
         if (rc == 1 && strcmp(pc.state, "session") == 0)
             store_pool_retire(app->store, row.container);
-        *reset = true;
-        res = new_container(app, key_id, id, memory_mb, false, l, err);
-        if (res != SESSION_OK)
-            drop_turn(app, turn);
-        return res;
+        sc->reset = true;
+        r = new_container(app, sc, false, err);
+        if (r != RESULT_OK)
+            drop_turn(app, &sc->turn);
+        return r;
     }
-    snprintf(l->name, sizeof(l->name), "%s", pc.name);
-    snprintf(l->docker_id, sizeof(l->docker_id), "%s", pc.docker_id);
-    l->memory_mb = pc.memory_mb;
-    l->uses = pc.uses;
-    return SESSION_OK;
-db_error:
-    err_set(err, "database: %s", store_last_message(app->store));
-    drop_turn(app, turn);
-    return SESSION_DB_ERROR;
+    pool_lease_fill(sc->lease, &pc);
+    return RESULT_OK;
 }
 
-enum session_result session_replace(struct app *app, const char *key_id,
-                                    const char *id, long memory_mb,
-                                    struct lease *l, char *err)
+enum result session_replace(struct app *app, struct session_call *sc,
+                            char *err)
 {
-    store_pool_retire(app->store, l->name);
-    pool_wake_keeper(app);
-    return new_container(app, key_id, id, memory_mb, false, l, err);
+    store_pool_retire(app->store, sc->lease->name);
+    app_wake_keeper(app);
+    return new_container(app, sc, false, err);
 }
 
-void session_leave(struct app *app, struct session_turn *turn,
-                   const char *key_id, const char *id, bool ran)
+void session_leave(struct app *app, struct session_call *sc, bool healthy)
 {
-    if (ran)
-        store_session_touch(app->store, key_id, id);
-    drop_turn(app, turn);
+    if (!healthy && sc->lease->name[0]) {
+        store_pool_retire(app->store, sc->lease->name);
+        app_wake_keeper(app);
+        sc->reset = true;
+    }
+    store_session_touch(app->store, sc->key_id, sc->id);
+    drop_turn(app, &sc->turn);
 }
 
-int session_release(struct app *app, const char *key_id, const char *id,
-                    char *err)
+/* Destroys the container of a session being released; true when it was
+ * running (a session whose container had died is reported gone). */
+static bool destroy_container(struct app *app, const char *name)
+{
+    struct pool_container pc;
+    struct docker *d;
+    struct docker_state st;
+    char err[ERR_LEN];
+    bool alive;
+
+    if (!name[0] || store_pool_get(app->store, name, &pc) != 1)
+        return false;
+    d = app_docker(app);
+    alive = d && docker_inspect(d, pc.docker_id, &st, err) == 0
+        && st.running;
+    /* Destroyed now, so the caller can rely on it being gone. */
+    if (d && sandbox_destroy(d, app->conf, pc.name, pc.docker_id, err) == 0)
+        store_pool_delete(app->store, pc.name);
+    else
+        store_pool_retire(app->store, pc.name);
+    return alive;
+}
+
+enum result session_release(struct app *app, const char *key_id,
+                            const char *id, char *err)
 {
     struct session_turn turn;
     struct session_row row;
-    struct pool_container pc;
-    int rc, alive = 0;
+    bool alive = false;
+    enum result r = take_turn(app, key_id, id, &turn);
+    int rc;
 
-    rc = take_turn(app, key_id, id, app->conf->session_wait_ms, &turn);
-    if (rc <= 0) {
-        err_set(err, rc < 0 ? "database error" : "session is busy");
-        return -1;
+    if (r != RESULT_OK) {
+        err_set(err, r == RESULT_BUSY ? "session is busy"
+                                      : "database error");
+        return RESULT_BUSY;
     }
     rc = store_session_get(app->store, key_id, id, &row);
     if (rc == 1) {
-        if (row.container[0]
-            && store_pool_get(app->store, row.container, &pc) == 1) {
-            struct docker *d = app_docker(app);
-            struct docker_state st;
-            char derr[ERR_LEN];
-
-            alive = d && docker_inspect(d, pc.docker_id, &st, derr) == 0
-                && st.running;
-            /* Destroyed now, so the caller can rely on it being gone. */
-            if (d && sandbox_destroy(d, app->conf, pc.name, pc.docker_id,
-                                     derr) == 0)
-                store_pool_delete(app->store, pc.name);
-            else
-                store_pool_retire(app->store, pc.name);
-        }
+        alive = destroy_container(app, row.container);
         store_session_delete(app->store, key_id, id);
-        pool_wake_keeper(app);
+        app_wake_keeper(app);
     }
     drop_turn(app, &turn);
     if (rc < 0) {
         err_set(err, "database: %s", store_last_message(app->store));
-        return -1;
+        return RESULT_BUSY;
     }
-    /* A session whose container had died is reported gone. */
-    return rc == 1 && alive ? 1 : 0;
+    return rc == 1 && alive ? RESULT_OK : RESULT_NOT_FOUND;
+}
+
+int session_inspect(struct app *app, const char *key_id, const char *id,
+                    struct session_row *row, const char **container_state)
+{
+    struct pool_container pc;
+    struct docker *d;
+    struct docker_state st;
+    char err[ERR_LEN];
+    int rc = store_session_get(app->store, key_id, id, row);
+
+    *container_state = "missing";
+    if (rc != 1 || !row->container[0]
+        || store_pool_get(app->store, row->container, &pc) != 1)
+        return rc;
+    d = app_docker(app);
+    if (d && docker_inspect(d, pc.docker_id, &st, err) == 0)
+        *container_state = !st.exists ? "missing" : st.running ? "running"
+                                                               : "exited";
+    else
+        *container_state = "unknown";
+    return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "store/store_int.h"
 #include "base/util.h"
@@ -15,20 +16,20 @@ int store_fail(struct store *s, int rc)
     int base = rc & 0xff;
 
     if (base == SQLITE_BUSY || base == SQLITE_LOCKED)
-        s->last = STORE_BUSY;
+        s->last = RESULT_DB_BUSY;
     else if (base == SQLITE_FULL || base == SQLITE_IOERR
              || base == SQLITE_READONLY || base == SQLITE_CANTOPEN)
-        s->last = STORE_FULL;
+        s->last = RESULT_DB_FULL;
     else if (base == SQLITE_CONSTRAINT)
-        s->last = STORE_CONSTRAINT;
+        s->last = RESULT_DUPLICATE;
     else
-        s->last = STORE_OTHER;
+        s->last = RESULT_INTERNAL;
     snprintf(s->message, sizeof(s->message), "%s",
              s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
     return -1;
 }
 
-enum store_error store_last_error(const struct store *s)
+enum result store_last_error(const struct store *s)
 {
     return s->last;
 }
@@ -78,24 +79,121 @@ int store_step_done(struct store *s, sqlite3_stmt *st)
         return store_fail(s, rc);
     }
     sqlite3_reset(st);
-    s->last = STORE_OK;
+    s->last = RESULT_OK;
     return 0;
 }
 
-void store_bind_text(sqlite3_stmt *st, int i, const char *v)
+static void bind_one(sqlite3_stmt *st, int i, const struct store_val *v)
 {
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
+    switch (v->type) {
+    case VAL_TEXT:
+        if (v->p) {
+            sqlite3_bind_text(st, i, v->p, -1, SQLITE_STATIC);
+            return;
+        }
+        break;
+    case VAL_TEXTN:
+        if (v->p) {
+            sqlite3_bind_text64(st, i, v->p, v->n, SQLITE_STATIC,
+                                SQLITE_UTF8);
+            return;
+        }
+        break;
+    case VAL_BLOB:
+        sqlite3_bind_blob64(st, i, v->p, v->n, SQLITE_STATIC);
+        return;
+    case VAL_INT:
+        sqlite3_bind_int64(st, i, v->i);
+        return;
+    case VAL_DOUBLE:
+        sqlite3_bind_double(st, i, v->d);
+        return;
+    case VAL_NULL:
+        break;
+    }
+    sqlite3_bind_null(st, i);
 }
 
-void store_bind_textn(sqlite3_stmt *st, int i, const char *v, size_t n)
+sqlite3_stmt *store_prepare(struct store *s, const char *sql,
+                            const struct store_val *v, size_t n)
 {
-    if (v)
-        sqlite3_bind_text64(st, i, v, n, SQLITE_STATIC, SQLITE_UTF8);
-    else
-        sqlite3_bind_null(st, i);
+    sqlite3_stmt *st = store_stmt(s, sql);
+
+    for (size_t i = 0; st && i < n; i++)
+        bind_one(st, (int)i + 1, &v[i]);
+    return st;
+}
+
+int store_run(struct store *s, const char *sql, const struct store_val *v,
+              size_t n)
+{
+    sqlite3_stmt *st = store_prepare(s, sql, v, n);
+
+    return st ? store_step_done(s, st) : -1;
+}
+
+int store_changes(struct store *s)
+{
+    return sqlite3_changes(s->db);
+}
+
+int store_row(struct store *s, sqlite3_stmt *st,
+              void (*row)(sqlite3_stmt *st, void *out), void *out)
+{
+    int rc, found = 0;
+
+    if (!st)
+        return -1;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        row(st, out);
+        found = 1;
+        /* On to the end: a RETURNING statement finishes its work here. */
+        rc = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return store_fail(s, rc);
+    s->last = RESULT_OK;
+    return found;
+}
+
+static void row_int(sqlite3_stmt *st, void *out)
+{
+    *(int64_t *)out = sqlite3_column_int64(st, 0);
+}
+
+int store_int(struct store *s, sqlite3_stmt *st, int64_t *out)
+{
+    return store_row(s, st, row_int, out);
+}
+
+int store_rows(struct store *s, sqlite3_stmt *st, size_t size,
+               void (*row)(sqlite3_stmt *st, void *out), void **out)
+{
+    char *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    *out = NULL;
+    if (!st)
+        return -1;
+    for (;;) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+            break;
+        if (n + 1 > cap)
+            rows = grow_array(rows, n + 1, &cap, size);
+        row(st, rows + n++ * size);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || n > INT32_MAX) {
+        free(rows);
+        return store_fail(s, rc);
+    }
+    s->last = RESULT_OK;
+    *out = rows;
+    return (int)n;
 }
 
 char *store_col_dup(sqlite3_stmt *st, int i)
@@ -105,6 +203,39 @@ char *store_col_dup(sqlite3_stmt *st, int i)
     if (!t)
         return NULL;
     return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+void store_col_json(struct jw *w, sqlite3_stmt *st, int i, bool is_json)
+{
+    const char *text;
+    size_t n;
+
+    /* The type first: reading the text may convert the value. */
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL:
+        jw_null(w);
+        break;
+    case SQLITE_INTEGER:
+        jw_int(w, sqlite3_column_int64(st, i));
+        break;
+    case SQLITE_FLOAT:
+        jw_double(w, sqlite3_column_double(st, i), 6);
+        break;
+    default:
+        text = (const char *)sqlite3_column_text(st, i);
+        n = (size_t)sqlite3_column_bytes(st, i);
+        if (is_json)
+            jw_raw(w, text, n);
+        else
+            jw_strn(w, text, n);
+    }
+}
+
+void store_col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+
+    snprintf(dst, size, "%s", t ? (const char *)t : "");
 }
 
 static int exec_sql(struct store *s, const char *sql)
@@ -154,15 +285,12 @@ int store_latest_version(void)
 
 int store_schema_version(struct store *s)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT coalesce(max(version), 0) FROM schema_version");
-    int v = -1;
+    int64_t v = -1;
 
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    if (st)
-        sqlite3_reset(st);
-    return v;
+    if (store_int(s, store_stmt(s, "SELECT coalesce(max(version), 0)"
+                                   " FROM schema_version"), &v) < 1)
+        return -1;
+    return (int)v;
 }
 
 static int migrate(struct store *s, char *err)
@@ -190,8 +318,6 @@ static int migrate(struct store *s, char *err)
         return -1;
     }
     for (const struct migration *m = store_migrations; m->sql; m++) {
-        sqlite3_stmt *st;
-
         if (m->version <= have)
             continue;
         if (exec_sql(s, m->sql) < 0) {
@@ -199,13 +325,9 @@ static int migrate(struct store *s, char *err)
             store_rollback(s);
             return -1;
         }
-        st = store_stmt(s, "INSERT INTO schema_version VALUES (?, ?, ?)");
-        if (!st)
-            goto fail_rb;
-        sqlite3_bind_int(st, 1, m->version);
-        store_bind_text(st, 2, m->name);
-        sqlite3_bind_int64(st, 3, wall_ms());
-        if (store_step_done(s, st) < 0)
+        if (STORE_RUN(s, "INSERT INTO schema_version VALUES (?, ?, ?)",
+                      V_INT(m->version), V_TEXT(m->name),
+                      V_INT(wall_ms())) < 0)
             goto fail_rb;
         log_info("database: applied migration %s", m->name);
     }
@@ -217,29 +339,26 @@ fail:
     return -1;
 }
 
+static void row_instance_id(sqlite3_stmt *st, void *out)
+{
+    struct store *s = out;
+
+    store_col_copy(st, 0, s->instance_id, sizeof(s->instance_id));
+}
+
 static int load_instance_id(struct store *s, char *err)
 {
     unsigned char r[6];
     char fresh[13];
-    sqlite3_stmt *st;
 
     random_bytes(r, sizeof(r));
     hex_encode(r, sizeof(r), fresh);
-    st = store_stmt(s, "INSERT OR IGNORE INTO meta VALUES "
-                       "('instance_id', ?)");
-    if (!st)
-        goto fail;
-    store_bind_text(st, 1, fresh);
-    if (store_step_done(s, st) < 0)
-        goto fail;
-    st = store_stmt(s, "SELECT value FROM meta WHERE key = 'instance_id'");
-    if (!st || sqlite3_step(st) != SQLITE_ROW)
-        goto fail;
-    snprintf(s->instance_id, sizeof(s->instance_id), "%s",
-             (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return 0;
-fail:
+    if (STORE_RUN(s, "INSERT OR IGNORE INTO meta VALUES ('instance_id', ?)",
+                  V_TEXT(fresh)) == 0
+        && store_row(s, store_stmt(s, "SELECT value FROM meta"
+                                      " WHERE key = 'instance_id'"),
+                     row_instance_id, s) == 1)
+        return 0;
     err_set(err, "reading the instance id: %s", s->message);
     return -1;
 }

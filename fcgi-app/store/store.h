@@ -7,7 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/result.h"
+
 struct store;
+
+/* Room for a key id ("key_" and 10 hex digits, "cfg_" and 12,
+ * "anonymous") with its NUL. */
+#define STORE_KEY_ID_LEN 48
 
 struct migration {
     int version;
@@ -17,15 +23,6 @@ struct migration {
 /* Generated from the sql/NNN_name.sql files; ends with a { 0, NULL, NULL } row. */
 extern const struct migration store_migrations[];
 
-/* Why the last call failed, so handlers can pick a status. */
-enum store_error {
-    STORE_OK,
-    STORE_BUSY,                 /* lock held past busy_timeout: 503 */
-    STORE_FULL,                 /* disk or I/O: 507 */
-    STORE_CONSTRAINT,           /* e.g. a duplicate id: 409 */
-    STORE_OTHER,
-};
-
 /* Opens path (creating it), sets WAL, synchronous=NORMAL and the busy
  * timeout.  With migrate, applies pending migrations and refuses a
  * database newer than this program.  Returns NULL with err. */
@@ -33,8 +30,11 @@ struct store *store_open(const char *path, long busy_ms, bool migrate,
                          char *err);
 void store_close(struct store *s);              /* NULL is fine */
 
-/* The last error's class and message. */
-enum store_error store_last_error(const struct store *s);
+/* Why the last call failed: RESULT_DB_BUSY (a lock held past the busy
+ * timeout), RESULT_DB_FULL (disk or I/O), RESULT_DUPLICATE (a
+ * constraint, such as an id that exists) or RESULT_INTERNAL; RESULT_OK
+ * after a success.  And its message. */
+enum result store_last_error(const struct store *s);
 const char *store_last_message(const struct store *s);
 
 /* The schema version applied, and the newest this program knows. */

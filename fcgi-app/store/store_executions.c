@@ -2,354 +2,230 @@
 #include "config.h"
 #include "store/store_executions.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/json.h"
-#include "store/store_int.h"
 #include "base/util.h"
+#include "store/store_images.h"
+#include "store/store_int.h"
 
-static int count_where(struct store *s, const char *sql, const char *key,
-                       int64_t since, long *n)
+/* Inserts the row of e with status; 0 or -1. */
+static int insert_new(struct store *s, const struct execution_new *e,
+                      const char *status)
 {
-    sqlite3_stmt *st = store_stmt(s, sql);
-    int rc;
+    return STORE_RUN(s, "INSERT INTO executions (id, key_id, session_id,"
+                        " request_id, created_at, status, language, code,"
+                        " stdin, timeout_ms, memory_mb, worker_pid)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     V_TEXT(e->id), V_TEXT(e->key_id), V_TEXT(e->session_id),
+                     V_TEXT(e->request_id), V_INT(wall_ms()), V_TEXT(status),
+                     V_TEXT(e->language), V_TEXTN(e->code, e->code_len),
+                     V_TEXTN(e->stdin_data ? e->stdin_data : "",
+                             e->stdin_data ? e->stdin_len : 0),
+                     V_INT(e->timeout_ms), V_INT(e->memory_mb),
+                     V_INT(e->worker_pid));
+}
 
-    if (!st)
+/* Rolls back and returns the reason of the failure that caused it. */
+static enum result roll_back(struct store *s)
+{
+    enum result r = store_last_error(s);
+
+    store_rollback(s);
+    return r;
+}
+
+/* 1 when the count that st reads has reached limit (0: no limit), 0 when
+ * not, -1 on error. */
+static int limit_reached(struct store *s, sqlite3_stmt *st, long limit)
+{
+    int64_t n;
+
+    if (limit <= 0)
+        return 0;
+    if (store_int(s, st, &n) < 0)
         return -1;
-    store_bind_text(st, 1, key);
-    if (since)
-        sqlite3_bind_int64(st, 2, since);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return store_fail(s, rc);
-    }
-    *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return 0;
+    return n >= limit;
 }
 
-static void bind_new(sqlite3_stmt *st, const struct execution_new *e,
-                     const char *status)
+enum result store_execution_admit(struct store *s,
+                                  const struct execution_new *e,
+                                  long max_concurrent, long rate_per_minute,
+                                  const char **which)
 {
-    store_bind_text(st, 1, e->id);
-    store_bind_text(st, 2, e->key_id);
-    store_bind_text(st, 3, e->session_id);
-    store_bind_text(st, 4, e->request_id);
-    sqlite3_bind_int64(st, 5, wall_ms());
-    store_bind_text(st, 6, status);
-    store_bind_text(st, 7, e->language);
-    store_bind_textn(st, 8, e->code, e->code_len);
-    store_bind_textn(st, 9, e->stdin_data ? e->stdin_data : "",
-                     e->stdin_data ? e->stdin_len : 0);
-    sqlite3_bind_int64(st, 10, e->timeout_ms);
-    sqlite3_bind_int64(st, 11, e->memory_mb);
-    sqlite3_bind_int(st, 12, e->worker_pid);
-}
-
-static const char insert_sql[] =
-    "INSERT INTO executions (id, key_id, session_id, request_id,"
-    " created_at, status, language, code, stdin, timeout_ms, memory_mb,"
-    " worker_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
-int store_execution_admit(struct store *s, const struct execution_new *e,
-                     long max_concurrent, long rate_per_minute,
-                     const char **which)
-{
-    sqlite3_stmt *st;
-    long n;
     int rc;
 
     *which = NULL;
     if (store_begin(s) < 0)
-        return -1;
-    if (max_concurrent > 0) {
-        if (count_where(s, "SELECT count(*) FROM executions WHERE key_id = ?"
-                        " AND status IN ('queued', 'running')", e->key_id, 0,
-                        &n) < 0)
-            goto fail;
-        if (n >= max_concurrent) {
-            *which = "concurrent";
-            store_rollback(s);
-            return 1;
-        }
-    }
-    if (rate_per_minute > 0) {
-        if (count_where(s, "SELECT count(*) FROM executions WHERE key_id = ?"
-                        " AND created_at > ?", e->key_id, wall_ms() - 60000,
-                        &n) < 0)
-            goto fail;
-        if (n >= rate_per_minute) {
+        return store_last_error(s);
+    rc = limit_reached(s, STORE_PREPARE(s, "SELECT count(*) FROM executions"
+                           " WHERE key_id = ? AND status IN ('queued',"
+                           " 'running')", V_TEXT(e->key_id)), max_concurrent);
+    if (rc == 1)
+        *which = "concurrent";
+    if (rc == 0) {
+        rc = limit_reached(s, STORE_PREPARE(s, "SELECT count(*)"
+                               " FROM executions WHERE key_id = ?"
+                               " AND created_at > ?", V_TEXT(e->key_id),
+                               V_INT(wall_ms() - 60000)), rate_per_minute);
+        if (rc == 1)
             *which = "rate";
-            store_rollback(s);
-            return 1;
-        }
     }
-    st = store_stmt(s, insert_sql);
-    if (!st)
-        goto fail;
-    bind_new(st, e, "queued");
-    rc = store_step_done(s, st);
-    if (rc < 0) {
+    if (rc < 0)
+        return roll_back(s);
+    if (rc == 1) {
         store_rollback(s);
-        return store_last_error(s) == STORE_CONSTRAINT ? 2 : -1;
+        return RESULT_LIMITED;
     }
-    return store_commit(s);
-fail:
-    store_rollback(s);
-    return -1;
+    if (insert_new(s, e, "queued") < 0)
+        return roll_back(s);
+    return store_commit(s) < 0 ? store_last_error(s) : RESULT_OK;
 }
 
-int store_execution_blocked(struct store *s, const struct execution_new *e,
-                       const char *detail, const char *violations_json)
+enum result store_execution_blocked(struct store *s,
+                                    const struct execution_new *e,
+                                    const char *detail,
+                                    const char *violations_json)
 {
-    sqlite3_stmt *st;
-
     if (store_begin(s) < 0)
-        return -1;
-    st = store_stmt(s, insert_sql);
-    if (!st)
-        goto fail;
-    bind_new(st, e, "blocked");
-    if (store_step_done(s, st) < 0) {
-        store_rollback(s);
-        return store_last_error(s) == STORE_CONSTRAINT ? 2 : -1;
-    }
-    st = store_stmt(s, "UPDATE executions SET error = ?, violations = ?,"
-                       " finished_at = created_at, execution_time = 0"
-                       " WHERE id = ?");
-    if (!st)
-        goto fail;
-    store_bind_text(st, 1, detail);
-    store_bind_text(st, 2, violations_json);
-    store_bind_text(st, 3, e->id);
-    if (store_step_done(s, st) < 0)
-        goto fail;
-    return store_commit(s);
-fail:
-    store_rollback(s);
-    return -1;
+        return store_last_error(s);
+    if (insert_new(s, e, "blocked") < 0
+        || STORE_RUN(s, "UPDATE executions SET error = ?, violations = ?,"
+                        " finished_at = created_at, execution_time = 0"
+                        " WHERE id = ?", V_TEXT(detail),
+                     V_TEXT(violations_json), V_TEXT(e->id)) < 0)
+        return roll_back(s);
+    return store_commit(s) < 0 ? store_last_error(s) : RESULT_OK;
 }
 
-int store_execution_started(struct store *s, const char *id, const char *container)
+int store_execution_started(struct store *s, const char *id,
+                            const char *container)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "UPDATE executions SET status = 'running', started_at = ?,"
-        " container = ? WHERE id = ?");
-
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, wall_ms());
-    store_bind_text(st, 2, container);
-    store_bind_text(st, 3, id);
-    return store_step_done(s, st);
+    return STORE_RUN(s, "UPDATE executions SET status = 'running',"
+                        " started_at = ?, container = ? WHERE id = ?",
+                     V_INT(wall_ms()), V_TEXT(container), V_TEXT(id));
 }
 
 int store_execution_finish(struct store *s, const char *id,
-                      const struct execution_done *d)
+                           const struct execution_done *d)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "UPDATE executions SET status = ?, finished_at = ?, exit_code = ?,"
-        " signal = ?, stdout = ?, stderr = ?, result_text = ?,"
-        " truncated = ?, execution_time = ?, error = ?, test_results = ?,"
-        " violations = ?, timings = ? WHERE id = ?");
-
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, d->status);
-    sqlite3_bind_int64(st, 2, wall_ms());
-    if (d->has_exit_code)
-        sqlite3_bind_int(st, 3, d->exit_code);
-    if (d->signal)
-        sqlite3_bind_int(st, 4, d->signal);
-    store_bind_textn(st, 5, d->out, d->out_len);
-    store_bind_textn(st, 6, d->err, d->err_len);
-    store_bind_textn(st, 7, d->result_text, d->result_len);
-    sqlite3_bind_int(st, 8, d->truncated);
-    sqlite3_bind_double(st, 9, d->execution_time);
-    store_bind_text(st, 10, d->error);
-    store_bind_text(st, 11, d->test_results);
-    store_bind_text(st, 12, d->violations);
-    store_bind_text(st, 13, d->timings);
-    store_bind_text(st, 14, id);
-    return store_step_done(s, st);
+    return STORE_RUN(s, "UPDATE executions SET status = ?, finished_at = ?,"
+                        " exit_code = ?, signal = ?, stdout = ?, stderr = ?,"
+                        " result_text = ?, truncated = ?, execution_time = ?,"
+                        " error = ?, test_results = ?, violations = ?,"
+                        " timings = ? WHERE id = ?",
+                     V_TEXT(d->status), V_INT(wall_ms()),
+                     V_INT_IF(d->has_exit_code, d->exit_code),
+                     V_INT_IF(d->signal, d->signal),
+                     V_TEXTN(d->out, d->out_len), V_TEXTN(d->err, d->err_len),
+                     V_TEXTN(d->result_text, d->result_len),
+                     V_INT(d->truncated), V_DOUBLE(d->execution_time),
+                     V_TEXT(d->error), V_TEXT(d->test_results),
+                     V_TEXT(d->violations), V_TEXT(d->timings), V_TEXT(id));
 }
 
 int store_execution_interrupt_pid(struct store *s, int pid)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "UPDATE executions SET status = 'interrupted', finished_at = ?,"
-        " error = 'the worker running it died' WHERE worker_pid = ?"
-        " AND status IN ('queued', 'running')");
-
-    if (!st)
+    if (STORE_RUN(s, "UPDATE executions SET status = 'interrupted',"
+                     " finished_at = ?, error = 'the worker running it died'"
+                     " WHERE worker_pid = ? AND status IN ('queued',"
+                     " 'running')", V_INT(wall_ms()), V_INT(pid)) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, wall_ms());
-    sqlite3_bind_int(st, 2, pid);
-    if (store_step_done(s, st) < 0)
-        return -1;
-    return sqlite3_changes(s->db);
+    return store_changes(s);
 }
 
 int store_execution_interrupt_all(struct store *s)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "UPDATE executions SET status = 'interrupted', finished_at = ?,"
-        " error = 'pyexec stopped while it ran'"
-        " WHERE status IN ('queued', 'running')");
-
-    if (!st)
+    if (STORE_RUN(s, "UPDATE executions SET status = 'interrupted',"
+                     " finished_at = ?, error = 'pyexec stopped while it ran'"
+                     " WHERE status IN ('queued', 'running')",
+                  V_INT(wall_ms())) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, wall_ms());
-    if (store_step_done(s, st) < 0)
-        return -1;
-    return sqlite3_changes(s->db);
+    return store_changes(s);
 }
 
-/* Writes a column as a JSON value of the right type. */
-static void col_value(struct jw *w, sqlite3_stmt *st, int i)
+/* The record's columns in the order of record_names; those from 14 on
+ * (and the JSON ones after them) only in a full record. */
+#define RECORD_SQL \
+    "SELECT id, session_id, created_at, started_at, finished_at, status," \
+    " language, timeout_ms / 1000.0, memory_mb, exit_code, signal,"     \
+    " truncated, execution_time, error, stdout, stderr, result_text,"   \
+    " code, stdin, container, test_results, violations, timings"        \
+    " FROM executions WHERE id = ? AND key_id = ?"
+#define RECORD_BRIEF 14
+#define RECORD_TRUNCATED 11
+
+static const char *const record_names[] = {
+    "execution_id", "session_id", "created_at", "started_at",
+    "finished_at", "status", "language", "timeout", "memory_mb",
+    "exit_code", "signal", "truncated", "execution_time", "error",
+    "stdout", "stderr", "result_text", "code", "stdin", "container",
+};
+static const char *const record_json_names[] = {
+    "test_results", "violations", "timings",
+};
+
+struct record_out {
+    struct jw *w;
+    bool full;
+};
+
+static void row_to_record(sqlite3_stmt *st, void *out)
 {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL:
-        jw_null(w);
-        break;
-    case SQLITE_INTEGER:
-        jw_int(w, sqlite3_column_int64(st, i));
-        break;
-    case SQLITE_FLOAT:
-        jw_double(w, sqlite3_column_double(st, i), 6);
-        break;
-    default:
-        jw_strn(w, (const char *)sqlite3_column_text(st, i),
-                (size_t)sqlite3_column_bytes(st, i));
+    const struct record_out *ro = out;
+    struct jw *w = ro->w;
+    int n = ro->full ? (int)ARRAY_SIZE(record_names) : RECORD_BRIEF;
+
+    jw_obj_open(w);
+    for (int i = 0; i < n; i++) {
+        jw_key(w, record_names[i]);
+        if (i == RECORD_TRUNCATED)
+            jw_bool(w, sqlite3_column_int(st, i) != 0);
+        else
+            store_col_json(w, st, i, false);
     }
-}
-
-/* A JSON text column spliced in as JSON (it was written by us). */
-static void col_json(struct jw *w, sqlite3_stmt *st, int i)
-{
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        jw_null(w);
-    else
-        jw_raw(w, (const char *)sqlite3_column_text(st, i),
-               (size_t)sqlite3_column_bytes(st, i));
-}
-
-static void write_images(struct store *s, const char *id,
-                         const char *base_url, struct jw *w)
-{
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT id, kind, name, mime, width, height, size FROM images"
-        " WHERE execution_id = ? ORDER BY seq");
-
-    jw_arr_open(w);
-    if (!st) {
-        jw_arr_close(w);
-        return;
+    for (size_t k = 0; ro->full && k < ARRAY_SIZE(record_json_names); k++) {
+        jw_key(w, record_json_names[k]);
+        store_col_json(w, st, (int)(ARRAY_SIZE(record_names) + k), true);
     }
-    store_bind_text(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *img = (const char *)sqlite3_column_text(st, 0);
-        char *url = xasprintf("%s/images/%s", base_url, img);
-
-        jw_obj_open(w);
-        jw_key(w, "id");
-        jw_str(w, img);
-        jw_key(w, "url");
-        jw_str(w, url);
-        jw_key(w, "kind");
-        col_value(w, st, 1);
-        jw_key(w, "name");
-        col_value(w, st, 2);
-        jw_key(w, "mime");
-        col_value(w, st, 3);
-        jw_key(w, "width");
-        col_value(w, st, 4);
-        jw_key(w, "height");
-        col_value(w, st, 5);
-        jw_key(w, "size");
-        col_value(w, st, 6);
-        jw_obj_close(w);
-        free(url);
-    }
-    sqlite3_reset(st);
-    jw_arr_close(w);
 }
 
 int store_execution_write(struct store *s, const char *id, const char *key_id,
-                     const char *base_url, bool full, struct jw *w)
+                          const char *base_url, bool full, struct jw *w)
 {
-    static const char *names[] = {
-        "execution_id", "session_id", "created_at", "started_at",
-        "finished_at", "status", "language", "timeout", "memory_mb",
-        "exit_code", "signal", "truncated", "execution_time", "error",
-        "stdout", "stderr", "result_text", "code", "stdin", "container",
-    };
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT id, session_id, created_at, started_at, finished_at, status,"
-        " language, timeout_ms / 1000.0, memory_mb, exit_code, signal,"
-        " truncated, execution_time, error, stdout, stderr, result_text,"
-        " code, stdin, container, test_results, violations, timings"
-        " FROM executions WHERE id = ? AND key_id = ?");
-    int rc;
+    struct record_out ro = { w, full };
+    int rc = store_row(s, STORE_PREPARE(s, RECORD_SQL, V_TEXT(id),
+                                        V_TEXT(key_id)), row_to_record, &ro);
 
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, id);
-    store_bind_text(st, 2, key_id);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
-    }
-    jw_obj_open(w);
-    for (int i = 0; i < (int)ARRAY_SIZE(names); i++) {
-        if (!full && i >= 14)
-            break;
-        jw_key(w, names[i]);
-        if (i == 11)
-            jw_bool(w, sqlite3_column_int(st, i) != 0);
-        else
-            col_value(w, st, i);
-    }
-    if (full) {
-        jw_key(w, "test_results");
-        col_json(w, st, 20);
-        jw_key(w, "violations");
-        col_json(w, st, 21);
-        jw_key(w, "timings");
-        col_json(w, st, 22);
-    }
-    sqlite3_reset(st);
+    if (rc != 1)
+        return rc;
     if (full) {
         jw_key(w, "images");
-        write_images(s, id, base_url, w);
+        store_image_write_list(s, id, base_url, w);
     }
     jw_obj_close(w);
     return 1;
 }
 
-int store_execution_list(struct store *s, const char *key_id, int64_t before,
-                    int limit, struct jw *w)
+static void row_to_id(sqlite3_stmt *st, void *out)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT id FROM executions WHERE key_id = ? AND created_at < ?"
-        " ORDER BY created_at DESC, id DESC LIMIT ?");
-    char **ids = xcalloc((size_t)limit + 1, sizeof(*ids));
-    int n = 0, rc = 0;
-    int64_t last = 0;
+    *(char **)out = store_col_dup(st, 0);
+}
 
-    if (!st) {
-        free(ids);
+int store_execution_list(struct store *s, const char *key_id, int64_t before,
+                         int limit, struct jw *w)
+{
+    char **ids;
+    int64_t last = 0;
+    int rc = 0, n = store_rows(s, STORE_PREPARE(s,
+        "SELECT id FROM executions WHERE key_id = ? AND created_at < ?"
+        " ORDER BY created_at DESC, id DESC LIMIT ?", V_TEXT(key_id),
+        V_INT(before > 0 ? before : INT64_MAX), V_INT(limit)),
+        sizeof(*ids), row_to_id, (void **)&ids);
+
+    if (n < 0)
         return -1;
-    }
-    store_bind_text(st, 1, key_id);
-    sqlite3_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
-    sqlite3_bind_int(st, 3, limit);
-    while (n < limit && sqlite3_step(st) == SQLITE_ROW)
-        ids[n++] = store_col_dup(st, 0);
-    sqlite3_reset(st);
     jw_obj_open(w);
     jw_key(w, "executions");
     jw_arr_open(w);
@@ -357,15 +233,10 @@ int store_execution_list(struct store *s, const char *key_id, int64_t before,
         rc = store_execution_write(s, ids[i], key_id, "", false, w);
     jw_arr_close(w);
     /* The cursor for the next page is the oldest created_at returned. */
-    if (n == limit && n > 0) {
-        st = store_stmt(s, "SELECT created_at FROM executions WHERE id = ?");
-        if (st) {
-            store_bind_text(st, 1, ids[n - 1]);
-            if (sqlite3_step(st) == SQLITE_ROW)
-                last = sqlite3_column_int64(st, 0);
-            sqlite3_reset(st);
-        }
-    }
+    if (n == limit && n > 0)
+        store_int(s, STORE_PREPARE(s, "SELECT created_at FROM executions"
+                                      " WHERE id = ?", V_TEXT(ids[n - 1])),
+                  &last);
     jw_key(w, "next_before");
     if (last)
         jw_int(w, last);
@@ -378,162 +249,67 @@ int store_execution_list(struct store *s, const char *key_id, int64_t before,
     return rc < 0 ? -1 : 0;
 }
 
-int store_image_insert(struct store *s, const struct image_new *im,
-                       char id[33])
-{
-    sqlite3_stmt *st = store_stmt(s,
-        "INSERT INTO images (id, execution_id, key_id, seq, kind, name, mime,"
-        " width, height, size, bytes, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    unsigned char r[16];
-
-    if (!st)
-        return -1;
-    random_bytes(r, sizeof(r));
-    hex_encode(r, sizeof(r), id);
-    store_bind_text(st, 1, id);
-    store_bind_text(st, 2, im->execution_id);
-    store_bind_text(st, 3, im->key_id);
-    sqlite3_bind_int(st, 4, im->seq);
-    store_bind_text(st, 5, im->kind);
-    store_bind_text(st, 6, im->name);
-    store_bind_text(st, 7, im->mime);
-    if (im->width)
-        sqlite3_bind_int(st, 8, im->width);
-    if (im->height)
-        sqlite3_bind_int(st, 9, im->height);
-    sqlite3_bind_int64(st, 10, (sqlite3_int64)im->size);
-    sqlite3_bind_blob64(st, 11, im->bytes, im->size, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 12, wall_ms());
-    return store_step_done(s, st);
-}
-
-int store_image_get(struct store *s, const char *id, struct image_blob *out)
-{
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT mime, bytes, size, name FROM images WHERE id = ?");
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
-    }
-    out->mime = store_col_dup(st, 0);
-    out->size = (size_t)sqlite3_column_bytes(st, 1);
-    out->bytes = xmalloc(out->size ? out->size : 1);
-    if (out->size)
-        memcpy(out->bytes, sqlite3_column_blob(st, 1), out->size);
-    out->name = store_col_dup(st, 3);
-    sqlite3_reset(st);
-    return 1;
-}
-
-void store_image_blob_release(struct image_blob *b)
-{
-    free(b->mime);
-    free(b->bytes);
-    free(b->name);
-    memset(b, 0, sizeof(*b));
-}
-
 long store_execution_purge(struct store *s, int64_t cutoff_ms)
 {
-    sqlite3_stmt *st;
     long n;
 
     if (store_begin(s) < 0)
         return -1;
-    st = store_stmt(s, "DELETE FROM images WHERE execution_id IN"
-                       " (SELECT id FROM executions WHERE created_at < ?)");
-    if (!st)
-        goto fail;
-    sqlite3_bind_int64(st, 1, cutoff_ms);
-    if (store_step_done(s, st) < 0)
-        goto fail;
-    st = store_stmt(s, "DELETE FROM executions WHERE created_at < ?"
-                       " AND status NOT IN ('queued', 'running')");
-    if (!st)
-        goto fail;
-    sqlite3_bind_int64(st, 1, cutoff_ms);
-    if (store_step_done(s, st) < 0)
-        goto fail;
-    n = sqlite3_changes(s->db);
-    if (store_commit(s) < 0)
+    if (STORE_RUN(s, "DELETE FROM images WHERE execution_id IN"
+                     " (SELECT id FROM executions WHERE created_at < ?)",
+                  V_INT(cutoff_ms)) < 0
+        || STORE_RUN(s, "DELETE FROM executions WHERE created_at < ?"
+                        " AND status NOT IN ('queued', 'running')",
+                     V_INT(cutoff_ms)) < 0) {
+        store_rollback(s);
         return -1;
-    return n;
-fail:
-    store_rollback(s);
-    return -1;
+    }
+    n = store_changes(s);
+    return store_commit(s) < 0 ? -1 : n;
 }
 
 long store_execution_count(struct store *s)
 {
-    long n = -1;
+    int64_t n;
 
-    if (count_where(s, "SELECT count(*) FROM executions WHERE ? IS NULL",
-                    NULL, 0, &n) < 0)
+    if (store_int(s, store_stmt(s, "SELECT count(*) FROM executions"),
+                  &n) < 0)
         return -1;
-    return n;
+    return (long)n;
 }
 
-int store_execution_print_list(struct store *s, const char *key_id, int limit,
-                          FILE *out)
+static void row_to_summary(sqlite3_stmt *st, void *out)
 {
-    sqlite3_stmt *st = store_stmt(s,
+    struct execution_summary *e = out;
+
+    store_col_copy(st, 0, e->id, sizeof(e->id));
+    store_col_copy(st, 1, e->key_id, sizeof(e->key_id));
+    store_col_copy(st, 2, e->status, sizeof(e->status));
+    e->created_at = sqlite3_column_int64(st, 3);
+    e->execution_time = sqlite3_column_double(st, 4);
+    store_col_copy(st, 5, e->session_id, sizeof(e->session_id));
+}
+
+int store_execution_recent(struct store *s, const char *key_id, int limit,
+                           struct execution_summary **out)
+{
+    return store_rows(s, STORE_PREPARE(s,
         "SELECT id, key_id, status, created_at, coalesce(execution_time, 0),"
         " coalesce(session_id, '-') FROM executions"
         " WHERE ?1 IS NULL OR key_id = ?1"
-        " ORDER BY created_at DESC LIMIT ?2");
-    int rc;
-
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, key_id);
-    sqlite3_bind_int(st, 2, limit);
-    fprintf(out, "%-38s %-18s %-12s %-14s %-9s %s\n", "ID", "KEY", "STATUS",
-            "CREATED(ms)", "TIME(s)", "SESSION");
-    for (;;) {
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-            break;
-        fprintf(out, "%-38s %-18s %-12s %-14lld %-9.3f %s\n",
-                sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-                sqlite3_column_text(st, 2),
-                (long long)sqlite3_column_int64(st, 3),
-                sqlite3_column_double(st, 4), sqlite3_column_text(st, 5));
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+        " ORDER BY created_at DESC LIMIT ?2", V_TEXT(key_id), V_INT(limit)),
+        sizeof(**out), row_to_summary, (void **)out);
 }
 
-int store_execution_print(struct store *s, const char *id, FILE *out)
+static void row_to_key_id(sqlite3_stmt *st, void *out)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT key_id FROM executions WHERE id = ?");
-    struct jw *w;
-    char *key;
-    int rc;
+    store_col_copy(st, 0, out, STORE_KEY_ID_LEN);
+}
 
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
-    }
-    key = store_col_dup(st, 0);
-    sqlite3_reset(st);
-    w = jw_new();
-    rc = store_execution_write(s, id, key, "", true, w);
-    if (rc == 1)
-        fprintf(out, "%s\n", jw_text(w, NULL));
-    jw_free(w);
-    free(key);
-    return rc;
+int store_execution_owner(struct store *s, const char *id,
+                          char key_id[STORE_KEY_ID_LEN])
+{
+    return store_row(s, STORE_PREPARE(s, "SELECT key_id FROM executions"
+                                         " WHERE id = ?", V_TEXT(id)),
+                     row_to_key_id, key_id);
 }

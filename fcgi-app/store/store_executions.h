@@ -1,13 +1,14 @@
-/* store_executions.h - the executions and images tables: one row per accepted
- * execution, written before it runs and completed after; the images and
- * files it produced. */
+/* store_executions.h - the executions table: one row per accepted
+ * execution, written before it runs and completed after. */
 #ifndef PYEXEC_STORE_EXECUTIONS_H
 #define PYEXEC_STORE_EXECUTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
+
+#include "base/result.h"
+#include "store/store.h"
 
 struct store;
 struct jw;
@@ -30,12 +31,14 @@ struct execution_new {
 
 /* Inserts the row as 'queued' after checking the key's limits in the same
  * transaction: max_concurrent running (0: none) and rate_per_minute
- * accepted in the last minute (0: none).  Returns 0; 1 when a limit is hit
- * (*which says "concurrent" or "rate"); 2 when the id exists; -1 on a
- * database error. */
-int store_execution_admit(struct store *s, const struct execution_new *e,
-                     long max_concurrent, long rate_per_minute,
-                     const char **which);
+ * accepted in the last minute (0: none).  Returns RESULT_OK;
+ * RESULT_LIMITED when a limit is hit (*which says "concurrent" or
+ * "rate"); RESULT_DUPLICATE when the id exists; else the database's
+ * reason (see store_last_error). */
+enum result store_execution_admit(struct store *s,
+                                  const struct execution_new *e,
+                                  long max_concurrent, long rate_per_minute,
+                                  const char **which);
 
 /* status 'running' with the container that runs it. */
 int store_execution_started(struct store *s, const char *id, const char *container);
@@ -62,9 +65,12 @@ struct execution_done {
 int store_execution_finish(struct store *s, const char *id,
                       const struct execution_done *d);
 
-/* Stores a blocked execution in one step. */
-int store_execution_blocked(struct store *s, const struct execution_new *e,
-                       const char *detail, const char *violations_json);
+/* Stores a blocked execution in one step: RESULT_OK, RESULT_DUPLICATE
+ * when the id exists, else the database's reason. */
+enum result store_execution_blocked(struct store *s,
+                                    const struct execution_new *e,
+                                    const char *detail,
+                                    const char *violations_json);
 
 /* Marks every queued/running execution of a dead worker 'interrupted';
  * returns how many, or -1. */
@@ -81,43 +87,26 @@ int store_execution_write(struct store *s, const char *id, const char *key_id,
 int store_execution_list(struct store *s, const char *key_id, int64_t before,
                     int limit, struct jw *w);
 
-/* Images and output files. */
-struct image_new {
-    const char *execution_id;
-    const char *key_id;
-    int seq;
-    const char *kind;           /* "plot" or "file" */
-    const char *name;           /* files only */
-    const char *mime;
-    int width, height;          /* 0 when unknown */
-    const void *bytes;
-    size_t size;
-};
-/* Stores one; writes its new unguessable id (32 hex) into id. */
-int store_image_insert(struct store *s, const struct image_new *im,
-                       char id[33]);
-
-struct image_blob {
-    char *mime;
-    void *bytes;
-    size_t size;
-    char *name;
-};
-/* 1 and *out (caller frees with store_image_blob_release) when the image
- * exists, 0 when not, -1 on error.  Images are served by id alone: the
- * id is the capability (128 random bits). */
-int store_image_get(struct store *s, const char *id, struct image_blob *out);
-void store_image_blob_release(struct image_blob *b);
-
 /* Deletes executions (and their images) created before cutoff_ms;
  * returns the number deleted or -1. */
 long store_execution_purge(struct store *s, int64_t cutoff_ms);
 
-/* For pyexec-admin: a table of recent executions (all keys when key_id
- * is NULL), and one record as JSON.  print returns 1, 0 (none) or -1. */
-int store_execution_print_list(struct store *s, const char *key_id, int limit,
-                          FILE *out);
-int store_execution_print(struct store *s, const char *id, FILE *out);
+/* For pyexec-admin: the newest executions (of every key when key_id is
+ * NULL), at most limit, as a new array *out (caller frees); the count or
+ * -1. */
+struct execution_summary {
+    char id[72];                /* ids are at most 64 characters */
+    char key_id[STORE_KEY_ID_LEN];
+    char status[16];
+    int64_t created_at;
+    double execution_time;
+    char session_id[136];       /* at most 128; "-" when none */
+};
+int store_execution_recent(struct store *s, const char *key_id, int limit,
+                           struct execution_summary **out);
+/* Copies the key that owns execution id: 1, 0 (none) or -1. */
+int store_execution_owner(struct store *s, const char *id,
+                          char key_id[STORE_KEY_ID_LEN]);
 
 /* Counts for /status: executions served (all time). */
 long store_execution_count(struct store *s);

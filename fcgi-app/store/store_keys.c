@@ -2,16 +2,22 @@
 #include "config.h"
 #include "store/store_keys.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/sha256.h"
 #include "store/store_int.h"
 #include "base/util.h"
 
-static void row_to_key(sqlite3_stmt *st, struct key_info *k)
+#define KEY_COLS "id, name, max_concurrent, rate_per_minute, created_at," \
+    " coalesce(revoked_at, 0)"
+
+static void row_to_key(sqlite3_stmt *st, void *out)
 {
-    snprintf(k->id, sizeof(k->id), "%s", sqlite3_column_text(st, 0));
-    snprintf(k->name, sizeof(k->name), "%s", sqlite3_column_text(st, 1));
+    struct key_info *k = out;
+
+    store_col_copy(st, 0, k->id, sizeof(k->id));
+    store_col_copy(st, 1, k->name, sizeof(k->name));
     k->max_concurrent = sqlite3_column_type(st, 2) == SQLITE_NULL
         ? -1 : sqlite3_column_int(st, 2);
     k->rate_per_minute = sqlite3_column_type(st, 3) == SQLITE_NULL
@@ -23,115 +29,84 @@ static void row_to_key(sqlite3_stmt *st, struct key_info *k)
 int store_key_lookup(struct store *s, const char *hash_hex,
                      struct key_info *out)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT id, name, max_concurrent, rate_per_minute, created_at,"
-        " coalesce(revoked_at, 0) FROM api_keys"
-        " WHERE hash = ? AND revoked_at IS NULL");
-    int rc;
-
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, hash_hex);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        row_to_key(st, out);
-        sqlite3_reset(st);
-        return 1;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return store_fail(s, rc);
-    return 0;
+    return store_row(s, STORE_PREPARE(s, "SELECT " KEY_COLS " FROM api_keys"
+                                         " WHERE hash = ?"
+                                         " AND revoked_at IS NULL",
+                                      V_TEXT(hash_hex)), row_to_key, out);
 }
 
 int store_key_insert(struct store *s, const char *id, const char *hash_hex,
                      const char *name)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "INSERT INTO api_keys (id, hash, name, created_at)"
-        " VALUES (?, ?, ?, ?)");
+    return STORE_RUN(s, "INSERT INTO api_keys (id, hash, name, created_at)"
+                        " VALUES (?, ?, ?, ?)", V_TEXT(id), V_TEXT(hash_hex),
+                     V_TEXT(name ? name : ""), V_INT(wall_ms()));
+}
 
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, id);
-    store_bind_text(st, 2, hash_hex);
-    store_bind_text(st, 3, name ? name : "");
-    sqlite3_bind_int64(st, 4, wall_ms());
-    return store_step_done(s, st);
+char *store_key_create(struct store *s, const char *name, char **id_out)
+{
+    char *token = random_token(40);
+    char *key = xasprintf("pyx_%s", token);
+    char hash[2 * SHA256_LEN + 1];
+    unsigned char r[5];
+    char idhex[11];
+
+    free(token);
+    random_bytes(r, sizeof(r));
+    hex_encode(r, sizeof(r), idhex);
+    sha256_hex(key, strlen(key), hash);
+    *id_out = xasprintf("key_%s", idhex);
+    if (store_key_insert(s, *id_out, hash, name) < 0) {
+        free(key);
+        free(*id_out);
+        *id_out = NULL;
+        return NULL;
+    }
+    return key;
 }
 
 int store_key_count_active(struct store *s)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL");
-    int n = -1, rc;
+    int64_t n;
 
-    if (!st)
+    if (store_int(s, store_stmt(s, "SELECT count(*) FROM api_keys"
+                                   " WHERE revoked_at IS NULL"), &n) < 0)
         return -1;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    else
-        store_fail(s, rc);
-    sqlite3_reset(st);
-    return n;
+    return (int)n;
 }
 
 int store_key_revoke(struct store *s, const char *id)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "UPDATE api_keys SET revoked_at = ? WHERE id = ?"
-        " AND revoked_at IS NULL");
-
-    if (!st)
+    if (STORE_RUN(s, "UPDATE api_keys SET revoked_at = ? WHERE id = ?"
+                     " AND revoked_at IS NULL", V_INT(wall_ms()),
+                  V_TEXT(id)) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, wall_ms());
-    store_bind_text(st, 2, id);
-    if (store_step_done(s, st) < 0)
-        return -1;
-    return sqlite3_changes(s->db) > 0;
+    return store_changes(s) > 0;
 }
 
 int store_key_set_limits(struct store *s, const char *id,
                          long max_concurrent, long rate_per_minute)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "UPDATE api_keys SET max_concurrent = ?, rate_per_minute = ?"
-        " WHERE id = ?");
-
-    if (!st)
+    if (STORE_RUN(s, "UPDATE api_keys SET max_concurrent = ?,"
+                     " rate_per_minute = ? WHERE id = ?",
+                  V_INT_IF(max_concurrent >= 0, max_concurrent),
+                  V_INT_IF(rate_per_minute >= 0, rate_per_minute),
+                  V_TEXT(id)) < 0)
         return -1;
-    if (max_concurrent >= 0)
-        sqlite3_bind_int64(st, 1, max_concurrent);
-    if (rate_per_minute >= 0)
-        sqlite3_bind_int64(st, 2, rate_per_minute);
-    store_bind_text(st, 3, id);
-    if (store_step_done(s, st) < 0)
-        return -1;
-    return sqlite3_changes(s->db) > 0;
+    return store_changes(s) > 0;
 }
 
 int store_key_list(struct store *s,
                    void (*cb)(const struct key_info *k, void *arg),
                    void *arg)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT id, name, max_concurrent, rate_per_minute, created_at,"
-        " coalesce(revoked_at, 0) FROM api_keys"
-        " ORDER BY created_at DESC, id");
-    int rc;
+    struct key_info *rows;
+    int n = store_rows(s, store_stmt(s, "SELECT " KEY_COLS " FROM api_keys"
+                                        " ORDER BY created_at DESC, id"),
+                       sizeof(*rows), row_to_key, (void **)&rows);
 
-    if (!st)
-        return -1;
-    for (;;) {
-        struct key_info k;
-
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-            break;
-        row_to_key(st, &k);
-        cb(&k, arg);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+    for (int i = 0; i < n; i++)
+        cb(&rows[i], arg);
+    free(rows);
+    return n < 0 ? -1 : 0;
 }

@@ -3,12 +3,13 @@
 #ifndef PYEXEC_STORE_KEYS_H
 #define PYEXEC_STORE_KEYS_H
 
+#include "store/store.h"
 #include <stdint.h>
 
 struct store;
 
 struct key_info {
-    char id[48];
+    char id[STORE_KEY_ID_LEN];
     char name[128];
     long max_concurrent;        /* -1: the config default */
     long rate_per_minute;       /* -1: the config default */
@@ -22,6 +23,10 @@ int store_key_lookup(struct store *s, const char *hash_hex,
                      struct key_info *out);
 int store_key_insert(struct store *s, const char *id, const char *hash_hex,
                      const char *name);
+/* Makes a new key, stores its hash under a new id and returns the
+ * plaintext (caller frees); *id_out gets the id (caller frees).  NULL on
+ * a database error.  The plaintext is never stored. */
+char *store_key_create(struct store *s, const char *name, char **id_out);
 /* Number of keys not revoked, or -1. */
 int store_key_count_active(struct store *s);
 /* 1 when revoked now, 0 when no such active key, -1 on error. */

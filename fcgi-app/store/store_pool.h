@@ -6,6 +6,7 @@
 #ifndef PYEXEC_STORE_POOL_H
 #define PYEXEC_STORE_POOL_H
 
+#include "store/store.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,7 +16,7 @@ struct pool_container {
     char name[64];
     char docker_id[72];
     char state[16];
-    char owner_key[48];         /* "" when not bound to a key */
+    char owner_key[STORE_KEY_ID_LEN];         /* "" when not bound to a key */
     long memory_mb;
     int uses;
     int claimed_by;

@@ -2,8 +2,7 @@
 #include "config.h"
 #include "store/store_sessions.h"
 
-#include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 
 #include "store/store_int.h"
 #include "base/util.h"
@@ -11,12 +10,13 @@
 #define SESSION_COLS "key_id, id, coalesce(container, ''), created_at,"    \
     " last_used_at, executions, memory_mb"
 
-static void row_to_session(sqlite3_stmt *st, struct session_row *r)
+static void row_to_session(sqlite3_stmt *st, void *out)
 {
-    snprintf(r->key_id, sizeof(r->key_id), "%s", sqlite3_column_text(st, 0));
-    snprintf(r->id, sizeof(r->id), "%s", sqlite3_column_text(st, 1));
-    snprintf(r->container, sizeof(r->container), "%s",
-             sqlite3_column_text(st, 2));
+    struct session_row *r = out;
+
+    store_col_copy(st, 0, r->key_id, sizeof(r->key_id));
+    store_col_copy(st, 1, r->id, sizeof(r->id));
+    store_col_copy(st, 2, r->container, sizeof(r->container));
     r->created_at = sqlite3_column_int64(st, 3);
     r->last_used_at = sqlite3_column_int64(st, 4);
     r->executions = sqlite3_column_int(st, 5);
@@ -26,129 +26,67 @@ static void row_to_session(sqlite3_stmt *st, struct session_row *r)
 int store_session_get(struct store *s, const char *key_id, const char *id,
                       struct session_row *out)
 {
-    sqlite3_stmt *st = store_stmt(s, "SELECT " SESSION_COLS
-        " FROM sessions WHERE key_id = ? AND id = ?");
-    int rc;
-
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, key_id);
-    store_bind_text(st, 2, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        row_to_session(st, out);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return 1;
-    return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+    return store_row(s, STORE_PREPARE(s, "SELECT " SESSION_COLS
+                                         " FROM sessions WHERE key_id = ?"
+                                         " AND id = ?", V_TEXT(key_id),
+                                      V_TEXT(id)), row_to_session, out);
 }
 
 int store_session_insert(struct store *s, const char *key_id, const char *id,
                          const char *container, long memory_mb)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "INSERT INTO sessions (key_id, id, container, created_at,"
-        " last_used_at, memory_mb) VALUES (?1, ?2, ?3, ?4, ?4, ?5)");
-
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, key_id);
-    store_bind_text(st, 2, id);
-    store_bind_text(st, 3, container);
-    sqlite3_bind_int64(st, 4, wall_ms());
-    sqlite3_bind_int64(st, 5, memory_mb);
-    return store_step_done(s, st);
+    return STORE_RUN(s, "INSERT INTO sessions (key_id, id, container,"
+                        " created_at, last_used_at, memory_mb)"
+                        " VALUES (?1, ?2, ?3, ?4, ?4, ?5)", V_TEXT(key_id),
+                     V_TEXT(id), V_TEXT(container), V_INT(wall_ms()),
+                     V_INT(memory_mb));
 }
 
 int store_session_set_container(struct store *s, const char *key_id,
                                 const char *id, const char *container,
                                 long memory_mb)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "UPDATE sessions SET container = ?, memory_mb = ?"
-        " WHERE key_id = ? AND id = ?");
-
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, container);
-    sqlite3_bind_int64(st, 2, memory_mb);
-    store_bind_text(st, 3, key_id);
-    store_bind_text(st, 4, id);
-    return store_step_done(s, st);
+    return STORE_RUN(s, "UPDATE sessions SET container = ?, memory_mb = ?"
+                        " WHERE key_id = ? AND id = ?", V_TEXT(container),
+                     V_INT(memory_mb), V_TEXT(key_id), V_TEXT(id));
 }
 
 int store_session_touch(struct store *s, const char *key_id, const char *id)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "UPDATE sessions SET last_used_at = ?, executions = executions + 1"
-        " WHERE key_id = ? AND id = ?");
-
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, wall_ms());
-    store_bind_text(st, 2, key_id);
-    store_bind_text(st, 3, id);
-    return store_step_done(s, st);
+    return STORE_RUN(s, "UPDATE sessions SET last_used_at = ?,"
+                        " executions = executions + 1"
+                        " WHERE key_id = ? AND id = ?", V_INT(wall_ms()),
+                     V_TEXT(key_id), V_TEXT(id));
 }
 
 int store_session_delete(struct store *s, const char *key_id,
                          const char *id)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "DELETE FROM sessions WHERE key_id = ? AND id = ?");
-
-    if (!st)
+    if (STORE_RUN(s, "DELETE FROM sessions WHERE key_id = ? AND id = ?",
+                  V_TEXT(key_id), V_TEXT(id)) < 0)
         return -1;
-    store_bind_text(st, 1, key_id);
-    store_bind_text(st, 2, id);
-    if (store_step_done(s, st) < 0)
-        return -1;
-    return sqlite3_changes(s->db) > 0;
+    return store_changes(s) > 0;
 }
 
 int store_session_count(struct store *s)
 {
-    sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM sessions");
-    int n = -1, rc;
+    int64_t n;
 
-    if (!st)
+    if (store_int(s, store_stmt(s, "SELECT count(*) FROM sessions"), &n) < 0)
         return -1;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    else
-        store_fail(s, rc);
-    sqlite3_reset(st);
-    return n;
+    return (int)n;
 }
 
 int store_session_each(struct store *s, int64_t cutoff_ms,
                        void (*cb)(const struct session_row *r, void *arg),
                        void *arg)
 {
-    sqlite3_stmt *st = store_stmt(s, "SELECT " SESSION_COLS
-        " FROM sessions WHERE ?1 = 0 OR last_used_at < ?1");
-    struct session_row *rows = NULL;
-    int n = 0, cap = 0, rc;
+    struct session_row *rows;
+    int n = store_rows(s, STORE_PREPARE(s, "SELECT " SESSION_COLS
+                           " FROM sessions WHERE ?1 = 0"
+                           " OR last_used_at < ?1", V_INT(cutoff_ms)),
+                       sizeof(*rows), row_to_session, (void **)&rows);
 
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, cutoff_ms);
-    for (;;) {
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-            break;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            rows = xrealloc(rows, (size_t)cap * sizeof(*rows));
-        }
-        row_to_session(st, &rows[n++]);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(rows);
-        return store_fail(s, rc);
-    }
     for (int i = 0; i < n; i++)
         cb(&rows[i], arg);
     free(rows);

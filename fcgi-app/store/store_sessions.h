@@ -3,12 +3,13 @@
 #ifndef PYEXEC_STORE_SESSIONS_H
 #define PYEXEC_STORE_SESSIONS_H
 
+#include "store/store.h"
 #include <stdint.h>
 
 struct store;
 
 struct session_row {
-    char key_id[48];
+    char key_id[STORE_KEY_ID_LEN];
     char id[72];
     char container[64];         /* "" when it has none */
     int64_t created_at, last_used_at;

@@ -1,7 +1,8 @@
 /* fuzz_json.c - the request parser: arbitrary bytes through json_parse,
- * the /execute field checks (execution_request_parse) and the writer's copy-through,
- * and the query-string decoder of /runcode.  Nothing may crash, leak or
- * read out of bounds; a parsed document must write back as valid JSON. */
+ * the /execute field checks (execution_request_parse), the writer's
+ * copy-through, and the query-string decoder of /runcode.  Nothing may
+ * crash, leak or read out of bounds; a parsed document must write back
+ * as valid JSON. */
 #include "config.h"
 
 #include <stdint.h>
@@ -50,9 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         jw_free(w);
         if (j->type == JSON_OBJECT) {
             struct execution_request er;
-            bool too_large;
 
-            execution_request_parse(j, &cfg, &er, &too_large, err);
+            execution_request_parse(j, &cfg, &er, err);
             execution_request_release(&er);
         }
         json_free(j);

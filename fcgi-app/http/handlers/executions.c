@@ -22,14 +22,14 @@ void handle_execution_get(struct request *rq)
                               request_base_url(rq), true, w);
 
     if (rc == 1) {
-        response_json(rq, 200, w);
+        response_json(rq, RESULT_OK, w);
         return;
     }
     jw_free(w);
     if (rc < 0)
         respond_db_error(rq);
     else
-        response_error(rq, 404, "not_found", "no execution with that id");
+        response_fail(rq, RESULT_NOT_FOUND, "no execution with that id");
 }
 
 void handle_execution_list(struct request *rq)
@@ -40,21 +40,22 @@ void handle_execution_list(struct request *rq)
     struct jw *w;
 
     if (limit_s && parse_long(limit_s, 1, 1000, &limit) < 0) {
-        response_error(rq, 400, "invalid_request",
-                       "limit must be an integer from 1 to 1000");
+        response_fail(rq, RESULT_INVALID_REQUEST,
+                      "limit must be an integer from 1 to 1000");
         return;
     }
     if (before_s && parse_long(before_s, 0, 0x7fffffffffffffffL,
                                &before) < 0) {
-        response_error(rq, 400, "invalid_request", "before must be a time in "
-                       "milliseconds, as next_before gives it");
+        response_fail(rq, RESULT_INVALID_REQUEST, "before must be a time "
+                      "in milliseconds, as next_before gives it");
         return;
     }
     w = jw_new();
-    if (store_execution_list(rq->store, rq->key->id, before, (int)limit, w) < 0) {
+    if (store_execution_list(rq->store, rq->key->id, before, (int)limit,
+                             w) < 0) {
         jw_free(w);
         respond_db_error(rq);
         return;
     }
-    response_json(rq, 200, w);
+    response_json(rq, RESULT_OK, w);
 }

@@ -6,9 +6,7 @@
 
 #include "sandbox/app.h"
 #include "base/conf.h"
-#include "docker/docker.h"
 #include "base/json.h"
-#include "sandbox/pool.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "base/stats.h"
@@ -16,25 +14,19 @@
 #include "store/store_pool.h"
 #include "base/util.h"
 
+/* A hung daemon must not hang health checks. */
+#define HEALTH_DOCKER_TIMEOUT_MS 2000
+
 void handle_health(struct request *rq)
 {
     char db_err[ERR_LEN] = "", docker_err[ERR_LEN] = "";
     bool db_ok = store_ping(rq->store, db_err) == 0;
-    struct docker *d = app_docker(rq->app);
-    bool docker_ok = false, healthy;
+    bool docker_ok = app_docker_ping(rq->app, HEALTH_DOCKER_TIMEOUT_MS,
+                                     docker_err) == 0;
+    bool healthy = db_ok && docker_ok;
     struct pool_counts pc;
     struct jw *w = jw_new();
 
-    if (d) {
-        /* A short timeout: a hung daemon must not hang health checks. */
-        docker_set_timeout(d, 2000);
-        docker_ok = docker_ping(d, docker_err) == 0;
-        docker_set_timeout(d, 30000);
-    } else {
-        err_set(docker_err, "cannot use docker_host %s",
-                rq->conf->docker_host);
-    }
-    healthy = db_ok && docker_ok;
     jw_obj_open(w);
     jw_key(w, "status");
     jw_str(w, healthy ? "healthy" : "unhealthy");
@@ -68,7 +60,5 @@ void handle_health(struct request *rq)
         jw_obj_close(w);
     }
     jw_obj_close(w);
-    if (!healthy)
-        response_header(rq, "Retry-After", "5");
-    response_json(rq, healthy ? 200 : 503, w);
+    response_json(rq, healthy ? RESULT_OK : RESULT_UNHEALTHY, w);
 }

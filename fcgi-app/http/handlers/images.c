@@ -14,6 +14,7 @@
 #include "http/response.h"
 #include "store/store.h"
 #include "store/store_executions.h"
+#include "store/store_images.h"
 #include "base/util.h"
 
 /* The name the program chose, reduced to characters that can't confuse a
@@ -47,13 +48,13 @@ static void serve(struct request *rq, const char *raw)
     if (dot)
         n = (size_t)(dot - raw);
     if (n != 32 || n >= sizeof(id)) {
-        response_error(rq, 404, "not_found", "no image with that id");
+        response_fail(rq, RESULT_NOT_FOUND, "no image with that id");
         return;
     }
     memcpy(id, raw, n);
     id[n] = '\0';
     if (!is_safe_id(id, 32)) {
-        response_error(rq, 404, "not_found", "no image with that id");
+        response_fail(rq, RESULT_NOT_FOUND, "no image with that id");
         return;
     }
     rc = store_image_get(rq->store, id, &b);
@@ -62,7 +63,7 @@ static void serve(struct request *rq, const char *raw)
         return;
     }
     if (rc == 0) {
-        response_error(rq, 404, "not_found", "no image with that id");
+        response_fail(rq, RESULT_NOT_FOUND, "no image with that id");
         return;
     }
     response_header(rq, "Cache-Control", "public, max-age=31536000, "

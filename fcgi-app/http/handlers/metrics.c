@@ -48,17 +48,12 @@ static void requests(struct buf *b, const struct stats *st)
 
 static void executions(struct buf *b, const struct stats *st)
 {
-    static const char *names[] = {
-        "completed", "error", "timeout", "memory_limit", "killed",
-        "blocked", "interrupted", "failed",
-    };
-
     buf_append_str(b, "# HELP pyexec_executions_total Executions by final "
                    "status.\n# TYPE pyexec_executions_total counter\n");
-    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+    for (int i = 0; i < EXECUTION_N_STATUSES; i++)
         buf_appendf(b, "pyexec_executions_total{status=\"%s\"} %llu\n",
-                    names[i], (unsigned long long)load(
-                        &st->executions[execution_status_index(names[i])]));
+                    execution_statuses[i],
+                    (unsigned long long)load(&st->executions[i]));
 }
 
 static void histograms(struct buf *b, const struct stats *st)

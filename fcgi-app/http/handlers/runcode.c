@@ -10,6 +10,7 @@
 
 #include "http/handlers/common.h"
 #include "base/conf.h"
+#include "exec/execution.h"
 #include "exec/execution_request.h"
 #include "base/json.h"
 #include "http/request.h"
@@ -55,85 +56,108 @@ static void respond(struct request *rq, const struct execution_result *res)
     jw_str(w, res->status);
     jw_obj_close(w);
     buf_release(&out);
-    response_json(rq, timed_out ? 504 : 200, w);
+    response_json(rq, timed_out ? RESULT_TIMEOUT : RESULT_OK, w);
 }
 
-/* Builds the execution request from the query string (GET) or the JSON body (POST). */
-static int build_request(struct request *rq, struct execution_request *er,
-                     struct json **vars_owned, char *err, int *status)
+/* languageType, code and variables from the JSON body (POST). */
+static enum result from_body(struct request *rq, const char **lang,
+                             struct str *code, const char **vars,
+                             struct execution_request *er, char *err)
 {
-    const char *lang, *code, *vars = NULL;
-    size_t code_len;
-    const struct json *v;
+    const struct json *body = body_json(rq), *v;
 
-    *status = 400;
-    execution_request_init(er, rq->conf);
-    if (strcmp(rq->method, "POST") == 0) {
-        const struct json *body = body_json(rq);
-
-        if (!body) {
-            *status = 0;        /* answered */
-            return -1;
-        }
-        v = json_get(body, "languageType");
-        lang = v && v->type == JSON_STRING ? v->str : NULL;
-        if (v && v->type != JSON_STRING && v->type != JSON_NULL) {
-            err_set(err, "languageType must be a string");
-            return -1;
-        }
-        v = json_get(body, "code");
-        if (!v || v->type != JSON_STRING) {
-            err_set(err, "code is required: a string of Python");
-            return -1;
-        }
-        code = v->str;
-        code_len = v->len;
-        v = json_get(body, "variables");
-        if (v && v->type == JSON_OBJECT)
-            er->variables = v;
-        else if (v && v->type == JSON_STRING)
-            vars = v->str;
-        else if (v && v->type != JSON_NULL) {
-            err_set(err, "variables must be an object");
-            return -1;
-        }
-    } else {
-        lang = request_query(rq, "languageType");
-        code = request_query(rq, "code");
-        vars = request_query(rq, "variables");
-        if (!code) {
-            err_set(err, "code is required (query parameter, URL-encoded)");
-            return -1;
-        }
-        code_len = strlen(code);
+    if (!body)
+        return RESULT_BAD_BODY;     /* answered */
+    v = json_get(body, "languageType");
+    *lang = v && v->type == JSON_STRING ? v->str : NULL;
+    if (v && v->type != JSON_STRING && v->type != JSON_NULL) {
+        err_set(err, "languageType must be a string");
+        return RESULT_INVALID_REQUEST;
     }
+    v = json_get(body, "code");
+    if (!v || v->type != JSON_STRING) {
+        err_set(err, "code is required: a string of Python");
+        return RESULT_INVALID_REQUEST;
+    }
+    *code = (struct str){ v->str, v->len };
+    v = json_get(body, "variables");
+    if (v && v->type == JSON_OBJECT)
+        er->variables = v;
+    else if (v && v->type == JSON_STRING)
+        *vars = v->str;
+    else if (v && v->type != JSON_NULL) {
+        err_set(err, "variables must be an object");
+        return RESULT_INVALID_REQUEST;
+    }
+    return RESULT_OK;
+}
+
+/* The same from the query string (GET). */
+static enum result from_query(struct request *rq, const char **lang,
+                              struct str *code, const char **vars,
+                              char *err)
+{
+    *lang = request_query(rq, "languageType");
+    code->p = request_query(rq, "code");
+    *vars = request_query(rq, "variables");
+    if (!code->p) {
+        err_set(err, "code is required (query parameter, URL-encoded)");
+        return RESULT_INVALID_REQUEST;
+    }
+    code->len = strlen(code->p);
+    return RESULT_OK;
+}
+
+/* variables given as JSON text: parsed into *owned. */
+static enum result parse_vars(const char *vars, struct json **owned,
+                              struct execution_request *er, char *err)
+{
+    char inner[ERR_LEN];
+
+    *owned = json_parse(vars, strlen(vars), inner);
+    if (!*owned) {
+        err_set(err, "variables is not valid JSON: %s", inner);
+        return RESULT_INVALID_REQUEST;
+    }
+    er->variables = *owned;
+    return RESULT_OK;
+}
+
+/* Builds the execution request from the query string (GET) or the JSON
+ * body (POST); a bad body is answered at once. */
+static enum result build_request(struct request *rq,
+                                 struct execution_request *er,
+                                 struct json **vars_owned, char *err)
+{
+    const char *lang = NULL, *vars = NULL;
+    struct str code = { NULL, 0 };
+    enum result r;
+
+    execution_request_init(er, rq->conf);
+    if (strcmp(rq->method, "POST") == 0)
+        r = from_body(rq, &lang, &code, &vars, er, err);
+    else
+        r = from_query(rq, &lang, &code, &vars, err);
+    if (r != RESULT_OK)
+        return r;
     if (lang && *lang && !execution_language_ok(lang)) {
         err_set(err, "languageType '%.40s' is not supported: use python",
                 lang);
-        return -1;
+        return RESULT_INVALID_REQUEST;
     }
-    if (code_len > (size_t)rq->conf->max_code_bytes) {
+    if (code.len > (size_t)rq->conf->max_code_bytes) {
         err_set(err, "code is larger than max_code_bytes (%ld)",
                 rq->conf->max_code_bytes);
-        *status = 413;
-        return -1;
+        return RESULT_TOO_LARGE;
     }
-    er->code = code;
-    er->code_len = code_len;
-    if (vars && *vars) {
-        *vars_owned = json_parse(vars, strlen(vars), err);
-        if (!*vars_owned) {
-            char inner[ERR_LEN];
-
-            snprintf(inner, sizeof(inner), "%s", err);
-            err_set(err, "variables is not valid JSON: %s", inner);
-            return -1;
-        }
-        er->variables = *vars_owned;
-    }
-    if (er->variables && execution_request_check_variables(er->variables, err) < 0)
-        return -1;
-    return 0;
+    er->code = code.p;
+    er->code_len = code.len;
+    if (vars && *vars && parse_vars(vars, vars_owned, er, err) != RESULT_OK)
+        return RESULT_INVALID_REQUEST;
+    if (er->variables
+        && execution_request_check_variables(er->variables, err) < 0)
+        return RESULT_INVALID_REQUEST;
+    return RESULT_OK;
 }
 
 void handle_runcode(struct request *rq)
@@ -142,18 +166,18 @@ void handle_runcode(struct request *rq)
     struct execution_result res;
     struct execution_request er;
     char err[ERR_LEN];
-    int status;
+    enum result r = build_request(rq, &er, &vars, err);
 
-    if (build_request(rq, &er, &vars, err, &status) < 0) {
-        if (status)
-            response_error(rq, status, status == 413 ? "payload_too_large"
-                           : "invalid_request", err);
+    if (r != RESULT_OK) {
+        if (!rq->status)
+            response_fail(rq, r, err);
+        execution_request_release(&er);
         json_free(vars);
         return;
     }
     execute_for(rq, &er, &res);
-    if (res.fail != EXEC_OK)
-        respond_exec_failure(rq, &er, &res);
+    if (res.result != RESULT_OK)
+        respond_execution_failure(rq, &er, &res);
     else
         respond(rq, &res);
     execution_result_release(&res);

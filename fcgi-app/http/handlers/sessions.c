@@ -3,43 +3,38 @@
 #include "config.h"
 #include "http/handlers/handlers.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "sandbox/app.h"
+#include "base/conf.h"
+#include "base/json.h"
+#include "base/util.h"
+#include "exec/execution_request.h"
 #include "http/auth.h"
 #include "http/handlers/common.h"
-#include "base/conf.h"
-#include "exec/execution_request.h"
-#include "base/json.h"
-#include "sandbox/pool.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "sandbox/session.h"
-#include "store/store.h"
-#include "store/store_pool.h"
 #include "store/store_sessions.h"
-#include "base/util.h"
 
 static void release(struct request *rq, const char *id)
 {
     char err[ERR_LEN], *detail;
-    int rc = session_release(rq->app, rq->key->id, id, err);
+    enum result r = session_release(rq->app, rq->key->id, id, err);
+    struct jw *w;
 
-    if (rc < 0) {
-        response_header(rq, "Retry-After", "1");
-        response_error(rq, 429, "session_busy", err);
-        return;
-    }
-    if (rc == 0) {
+    if (r == RESULT_NOT_FOUND) {
         detail = xasprintf("no live session %s", id);
-        response_error(rq, 404, "not_found", detail);
+        response_fail(rq, r, detail);
         free(detail);
         return;
     }
+    if (r != RESULT_OK) {
+        response_fail(rq, r, err);
+        return;
+    }
     detail = xasprintf("Worker for user %s has been released.", id);
-    struct jw *w = jw_new();
-
+    w = jw_new();
     jw_obj_open(w);
     jw_key(w, "status");
     jw_str(w, "ok");
@@ -47,7 +42,7 @@ static void release(struct request *rq, const char *id)
     jw_str(w, detail);
     jw_obj_close(w);
     free(detail);
-    response_json(rq, 200, w);
+    response_json(rq, RESULT_OK, w);
 }
 
 void handle_release(struct request *rq)
@@ -60,13 +55,13 @@ void handle_release(struct request *rq)
     if (!v || v->type == JSON_NULL)
         v = json_get(body, "user_uuid");
     if (!v || v->type != JSON_STRING) {
-        response_error(rq, 400, "invalid_request",
-                       "session_id (or user_uuid) is required: a string");
+        response_fail(rq, RESULT_INVALID_REQUEST,
+                      "session_id (or user_uuid) is required: a string");
         return;
     }
     if (v->len != strlen(v->str) || !execution_session_id_valid(v->str)) {
-        response_error(rq, 400, "invalid_request",
-                       "session_id must be 1-128 of [A-Za-z0-9_.:@-]");
+        response_fail(rq, RESULT_INVALID_REQUEST,
+                      "session_id must be 1-128 of [A-Za-z0-9_.:@-]");
         return;
     }
     release(rq, v->str);
@@ -80,30 +75,18 @@ void handle_session_delete(struct request *rq)
 void handle_session_get(struct request *rq)
 {
     struct session_row row;
-    struct pool_container pc;
-    const char *state = "missing";
+    const char *state;
     struct jw *w;
-    int rc = store_session_get(rq->store, rq->key->id, rq->params[0], &row);
+    int rc = session_inspect(rq->app, rq->key->id, rq->params[0], &row,
+                             &state);
 
     if (rc < 0) {
         respond_db_error(rq);
         return;
     }
     if (rc == 0) {
-        response_error(rq, 404, "not_found", "no session with that id");
+        response_fail(rq, RESULT_NOT_FOUND, "no session with that id");
         return;
-    }
-    if (row.container[0]
-        && store_pool_get(rq->store, row.container, &pc) == 1) {
-        struct docker *d = app_docker(rq->app);
-        struct docker_state st;
-        char err[ERR_LEN];
-
-        if (d && docker_inspect(d, pc.docker_id, &st, err) == 0)
-            state = !st.exists ? "missing" : st.running ? "running"
-                : "exited";
-        else
-            state = "unknown";
     }
     w = jw_new();
     jw_obj_open(w);
@@ -124,5 +107,5 @@ void handle_session_get(struct request *rq)
     jw_key(w, "idle_timeout");
     jw_int(w, rq->conf->session_idle_timeout);
     jw_obj_close(w);
-    response_json(rq, 200, w);
+    response_json(rq, RESULT_OK, w);
 }

@@ -71,5 +71,5 @@ void handle_status(struct request *rq)
     jw_key(w, "uptime_seconds");
     jw_double(w, (double)(wall_ms() - st->started_ms) / 1000, 1);
     jw_obj_close(w);
-    response_json(rq, 200, w);
+    response_json(rq, RESULT_OK, w);
 }
