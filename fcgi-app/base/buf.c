@@ -1,5 +1,6 @@
-/* buf.c - bounded byte buffers.  Growth doubles; every append keeps a NUL
- * after the data so the contents can be used as a C string. */
+/* buf.c - bounded byte buffers.  They grow as arrays do (ALLOC_GROW);
+ * every append keeps a NUL after the data so the contents can be used as
+ * a C string. */
 #include "config.h"
 #include "base/buf.h"
 
@@ -21,14 +22,8 @@ static int buf_grow(struct buf *b, size_t extra)
 
     if (b->max && (extra > b->max || b->len > b->max - extra))
         return -1;
-    need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap *= 2;
-    b->data = xrealloc(b->data, cap);
-    b->cap = cap;
+    need = st_add(st_add(b->len, extra), 1);
+    ALLOC_GROW(b->data, need, b->cap);
     return 0;
 }
 

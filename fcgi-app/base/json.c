@@ -24,15 +24,10 @@ struct parse_ctx {
 static void container_add(struct json *c, struct json *v, char *key,
                           size_t klen)
 {
-    /* Capacity is 4, then doubles whenever n reaches a power of two. */
-    if (c->n == 0 || (c->n >= 4 && (c->n & (c->n - 1)) == 0)) {
-        size_t cap = c->n ? c->n * 2 : 4;
-
-        c->items = xrealloc(c->items, cap * sizeof(*c->items));
-        if (c->type == JSON_OBJECT) {
-            c->keys = xrealloc(c->keys, cap * sizeof(*c->keys));
-            c->key_lens = xrealloc(c->key_lens, cap * sizeof(size_t));
-        }
+    ALLOC_GROW(c->items, c->n + 1, c->cap);
+    if (c->type == JSON_OBJECT) {
+        ALLOC_GROW(c->keys, c->n + 1, c->keys_cap);
+        ALLOC_GROW(c->key_lens, c->n + 1, c->key_lens_cap);
     }
     c->items[c->n] = v;
     if (c->type == JSON_OBJECT) {

@@ -26,6 +26,7 @@ struct json {
     char **keys;                /* objects: keys[i] names items[i] */
     size_t *key_lens;
     struct json **items;
+    size_t cap, keys_cap, key_lens_cap;     /* room in the arrays above */
 };
 
 /* Parses text[0..len).  Returns a new tree (free with json_free), or NULL

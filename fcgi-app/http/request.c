@@ -12,10 +12,7 @@
 
 void *request_keep(struct request *rq, void *p)
 {
-    if (rq->n_kept == rq->cap_kept) {
-        rq->cap_kept = rq->cap_kept ? rq->cap_kept * 2 : 8;
-        rq->kept = xrealloc(rq->kept, rq->cap_kept * sizeof(*rq->kept));
-    }
+    ALLOC_GROW(rq->kept, rq->n_kept + 1, rq->cap_kept);
     rq->kept[rq->n_kept++] = p;
     return p;
 }

@@ -113,7 +113,7 @@ static void rule_add(struct policy *p, unsigned kind, const char *name)
 {
     if (rule_find(p, kind, name) >= 0)
         return;
-    p->rules = xrealloc(p->rules, (p->nrules + 1) * sizeof(*p->rules));
+    ALLOC_GROW(p->rules, p->nrules + 1, p->rules_cap);
     p->rules[p->nrules].kind = (unsigned char)kind;
     p->rules[p->nrules].name = xstrdup(name);
     p->nrules++;
@@ -203,7 +203,7 @@ static int sym_intern(struct policy *p, const char *s, size_t n)
     /* The table is sized before interning starts: no growth here. */
     if ((p->nsyms + 1) * 2 > p->tab_mask + 1)
         BUG("policy symbol table too small");
-    p->syms = xrealloc(p->syms, (p->nsyms + 1) * sizeof(*p->syms));
+    ALLOC_GROW(p->syms, p->nsyms + 1, p->syms_cap);
     p->syms[p->nsyms].name = s;
     p->syms[p->nsyms].len = n;
     p->syms[p->nsyms].is_attr = false;
@@ -231,7 +231,7 @@ static void pattern_add(struct policy *p, unsigned kind, unsigned sub,
     struct pattern *pt;
     const char *s = match;
 
-    p->pats = xrealloc(p->pats, (p->npats + 1) * sizeof(*p->pats));
+    ALLOC_GROW(p->pats, p->npats + 1, p->pats_cap);
     pt = &p->pats[p->npats];
     pt->kind = (unsigned char)kind;
     pt->sub = (unsigned char)sub;
@@ -240,7 +240,7 @@ static void pattern_add(struct policy *p, unsigned kind, unsigned sub,
                                                    + 1) : 0;
     pt->first = p->npos;
     pt->n = count_components(match);
-    p->pos = xrealloc(p->pos, (p->npos + pt->n) * sizeof(*p->pos));
+    ALLOC_GROW(p->pos, p->npos + pt->n, p->pos_cap);
     for (size_t k = 0; k < pt->n; k++) {
         struct position *ps = &p->pos[p->npos++];
         size_t len = strcspn(s, ".");
@@ -275,7 +275,7 @@ static const char *last_component(const char *s)
 /* Keeps s until policy_free and returns it. */
 static const char *owned_add(struct policy *p, char *s)
 {
-    p->owned = xrealloc(p->owned, (p->nowned + 1) * sizeof(*p->owned));
+    ALLOC_GROW(p->owned, p->nowned + 1, p->owned_cap);
     p->owned[p->nowned++] = s;
     return s;
 }
@@ -568,5 +568,5 @@ void policy_result_release(struct policy_result *r)
         free(r->v[i].name);
     free(r->v);
     r->v = NULL;
-    r->n = 0;
+    r->n = r->cap = 0;
 }

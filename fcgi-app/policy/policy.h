@@ -139,7 +139,7 @@ struct policy_violation {
 
 struct policy_result {
     struct policy_violation *v; /* sorted by line, then column */
-    size_t n;
+    size_t n, cap;
     bool tokenize_failed;
     char tokenize_error[ERR_LEN];   /* "line L, column C: ..." */
 };

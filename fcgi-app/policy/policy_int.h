@@ -64,18 +64,18 @@ struct policy_rule {
 
 struct policy {
     struct policy_rule *rules;  /* as configured, for policy_write */
-    size_t nrules;
+    size_t nrules, rules_cap;
     char **owned;               /* other strings the patterns point to */
-    size_t nowned;
+    size_t nowned, owned_cap;
 
     struct pattern *pats;
-    size_t npats;
+    size_t npats, pats_cap;
     struct position *pos;
-    size_t npos;
+    size_t npos, pos_cap;
     size_t nwords;              /* uint64_t words per state */
 
     struct policy_sym *syms;
-    size_t nsyms;
+    size_t nsyms, syms_cap;
     uint32_t *tab;              /* open addressing: sym + 1, 0 is empty */
     size_t tab_mask;
 

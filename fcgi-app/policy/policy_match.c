@@ -21,7 +21,7 @@ void scan_violation(struct scan *s, const char *rule, const char *name,
             && r->v[i].col == at->col && strlen(r->v[i].name) == n
             && memcmp(r->v[i].name, name, n) == 0)
             return;
-    r->v = xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
+    ALLOC_GROW(r->v, r->n + 1, r->cap);
     r->v[r->n].rule = rule;
     r->v[r->n].name = xstrndup(name, n);
     r->v[r->n].line = at->line;
@@ -152,7 +152,7 @@ void scan_bind(struct scan *s, int sym, const uint64_t *st)
     if (!bits_any(st, nw))
         return;
     if (y->alias < 0) {
-        s->alias = xrealloc(s->alias, (s->nalias + 1) * nw * sizeof(*a));
+        ALLOC_GROW(s->alias, st_mult(s->nalias + 1, nw), s->alias_cap);
         bits_zero(s->alias + s->nalias * nw, nw);
         y->alias = (int)s->nalias++;
     }

@@ -41,10 +41,7 @@ static unsigned char kw_of(const char *name)
 
 static void ivec_push(struct ivec *v, int x)
 {
-    if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 64;
-        v->v = xrealloc(v->v, v->cap * sizeof(*v->v));
-    }
+    ALLOC_GROW(v->v, v->n + 1, v->cap);
     v->v[v->n++] = x;
 }
 
@@ -53,7 +50,7 @@ static const char *arena_copy(struct arena *a, const char *s, size_t n)
     char *d;
 
     if (!a->nblocks || a->used + n > ARENA_BLOCK) {
-        a->blocks = xrealloc(a->blocks, (a->nblocks + 1) * sizeof(char *));
+        ALLOC_GROW(a->blocks, a->nblocks + 1, a->cap);
         a->blocks[a->nblocks++] = xmalloc(ARENA_BLOCK);
         a->used = 0;
     }
@@ -103,10 +100,7 @@ int scan_intern(struct scan *s, const char *name, size_t n, bool copy)
         if (y->hash == h && y->len == n && memcmp(y->p, name, n) == 0)
             return (int)(s->tab[i] - 1);
     }
-    if (s->nsyms == s->scap) {
-        s->scap = s->scap ? s->scap * 2 : 1024;
-        s->syms = xrealloc(s->syms, s->scap * sizeof(*s->syms));
-    }
+    ALLOC_GROW(s->syms, s->nsyms + 1, s->scap);
     y = &s->syms[s->nsyms];
     y->p = copy ? arena_copy(&s->arena, name, n) : name;
     y->len = (uint32_t)n;
@@ -178,8 +172,7 @@ static void collect(struct scan *s, size_t len)
     struct pytok_token tok;
 
     /* Real code has a token per 3 to 5 bytes: one allocation, no copies. */
-    s->tcap = len / 3 + 64;
-    s->toks = xmalloc(s->tcap * sizeof(*s->toks));
+    ALLOC_GROW(s->toks, len / 3 + 64, s->tcap);
     for (;;) {
         struct stok *st;
 
@@ -191,10 +184,7 @@ static void collect(struct scan *s, size_t len)
         }
         if (tok.type == PYTOK_COMMENT || tok.type == PYTOK_NL)
             continue;
-        if (s->ntoks == s->tcap) {
-            s->tcap = s->tcap ? s->tcap * 2 : 4096;
-            s->toks = xrealloc(s->toks, s->tcap * sizeof(*s->toks));
-        }
+        ALLOC_GROW(s->toks, s->ntoks + 1, s->tcap);
         st = &s->toks[s->ntoks++];
         st->off = (uint32_t)tok.off;
         st->len = (uint32_t)tok.len;

@@ -81,7 +81,7 @@ struct ivec {
 
 struct arena {
     char **blocks;
-    size_t nblocks, used;
+    size_t nblocks, cap, used;
 };
 
 enum stmt_kind { ST_OTHER, ST_FOR };
@@ -101,7 +101,7 @@ struct scan {
     struct arena arena;
 
     uint64_t *alias;            /* bound states, nw words each */
-    size_t nalias;
+    size_t nalias, alias_cap;       /* states; words */
     uint64_t *star;             /* what "from M import *" brought in */
     bool has_star;
     int star_read_round;

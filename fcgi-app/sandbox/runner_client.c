@@ -133,7 +133,7 @@ static size_t frame_max(const struct frame_parser *fp, char type)
 
 static void add_file(struct runner_reply *r, const struct runner_file *f)
 {
-    r->files = xrealloc(r->files, (r->n_files + 1) * sizeof(*r->files));
+    ALLOC_GROW(r->files, r->n_files + 1, r->files_cap);
     r->files[r->n_files++] = *f;
 }
 

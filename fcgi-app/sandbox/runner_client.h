@@ -42,7 +42,7 @@ struct runner_reply {
     char *error;                /* "ExcType: message" or NULL */
     double time_ms;
     struct runner_file *files;
-    size_t n_files;
+    size_t n_files, files_cap;
     int images_dropped, files_dropped;
 };
 
