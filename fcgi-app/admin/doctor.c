@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/addr.h"
 #include "base/conf.h"
 #include "docker/docker.h"
 #include "policy/policy.h"
@@ -28,9 +29,6 @@
 
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/local/share/pyexec"
-#endif
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
 #endif
 
 #define LINE_LEN 1024
@@ -482,23 +480,13 @@ static void check_listen_unix(struct doctor *dr, const char *path)
 
 static void check_listen_tcp(struct doctor *dr, const char *spec)
 {
-    char *host = xstrdup(spec), *port = strrchr(host, ':');
-    struct addrinfo hints, *res = NULL;
-    int fd = -1, rc, e = 0;
+    struct addrinfo *res;
+    char err[ERR_LEN];
+    int fd, rc, e;
 
-    *port++ = '\0';
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = '\0';
-    }
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    rc = getaddrinfo(*host ? host : "127.0.0.1", port, &hints, &res);
-    if (rc != 0) {
-        report(dr, "listen", DOCTOR_FAIL, "%s: %s", spec, gai_strerror(rc));
-        goto out;
+    if (addr_resolve(spec, false, &res, err) < 0) {
+        report(dr, "listen", DOCTOR_FAIL, "%s: %s", spec, err);
+        return;
     }
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
                 0);
@@ -509,12 +497,9 @@ static void check_listen_tcp(struct doctor *dr, const char *spec)
     else
         report(dr, "listen", DOCTOR_FAIL, "%s: nobody answers (%s); fix: "
                "start pyexec-fcgi", spec, strerror(e));
-out:
     if (fd >= 0)
         close(fd);
-    if (res)
-        freeaddrinfo(res);
-    free(host);
+    freeaddrinfo(res);
 }
 
 static void check_listen(struct doctor *dr)
@@ -542,7 +527,7 @@ static void check_policy(struct doctor *dr)
     /* The master's rule: a missing file at the default path means the
      * built-in lists. */
     if (access(c->policy_file, F_OK) < 0 && errno == ENOENT
-        && strcmp(c->policy_file, SYSCONFDIR "/pyexec/policy.conf") == 0) {
+        && strcmp(c->policy_file, conf_default_policy_path()) == 0) {
         report(dr, "policy", DOCTOR_OK, "no %s: the built-in lists apply",
                c->policy_file);
         return;

@@ -39,6 +39,7 @@ static const char *const level_names[] = {
     "error", "warn", "info", "debug", NULL
 };
 
+#define DEFAULT_POLICY SYSCONFDIR "/pyexec/policy.conf"
 #define F(f) offsetof(struct conf, f)
 #define KiB 1024.0
 #define MiB (1024.0 * 1024.0)
@@ -83,8 +84,7 @@ static const struct conf_key keys[] = {
     { "allowed_origins", T_STRING, "", 0, 0, F(allowed_origins), NULL },
     { "anonymous", T_BOOL, "off", 0, 0, F(anonymous), NULL },
     { "policy", T_BOOL, "on", 0, 0, F(policy), NULL },
-    { "policy_file", T_STRING, SYSCONFDIR "/pyexec/policy.conf", 0, 0,
-      F(policy_file), NULL },
+    { "policy_file", T_STRING, DEFAULT_POLICY, 0, 0, F(policy_file), NULL },
     { "retention_days", T_INT, "30", 0, 36500, F(retention_days), NULL },
     { "images_per_execution", T_INT, "16", 0, 1000,
       F(images_per_execution), NULL },
@@ -100,6 +100,25 @@ static const struct conf_key keys[] = {
 const char *conf_default_path(void)
 {
     return SYSCONFDIR "/pyexec/pyexec.conf";
+}
+
+const char *conf_default_policy_path(void)
+{
+    return DEFAULT_POLICY;
+}
+
+void conf_load_program(struct conf *c, const char *option,
+                       struct conf_source *src)
+{
+    extern char **environ;
+    char err[ERR_LEN];
+
+    src->path = option ? option : getenv("PYEXEC_CONFIG");
+    src->must_exist = src->path != NULL;
+    if (!src->path)
+        src->path = conf_default_path();
+    if (conf_load(c, src->path, src->must_exist, environ, err) < 0)
+        die("%s", err);
 }
 
 static const struct conf_key *key_find(const char *name, size_t n)

@@ -42,8 +42,23 @@ struct conf {
     char *path;                 /* the file read, or NULL */
 };
 
-/* The compiled-in default path of the config file. */
+/* The compiled-in default paths of the config file and of the policy
+ * file (policy_file). */
 const char *conf_default_path(void);
+const char *conf_default_policy_path(void);
+
+/* Where a program's config came from, kept for a reload. */
+struct conf_source {
+    const char *path;
+    bool must_exist;            /* named by --config or $PYEXEC_CONFIG */
+};
+
+/* Loads the config of a program at start-up: the file given with
+ * --config (option; NULL when not given), else $PYEXEC_CONFIG, else
+ * conf_default_path(); a file named by either of the first two must
+ * exist.  Dies with the message on an error.  *src says which file. */
+void conf_load_program(struct conf *c, const char *option,
+                       struct conf_source *src);
 
 /* Fills c with defaults, reads path (a missing file is an error only when
  * must_exist), applies PYEXEC_<KEY> from envp, then checks cross-key rules

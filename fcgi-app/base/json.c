@@ -319,6 +319,35 @@ void jw_null(struct jw *w)
     yajl_gen_null(w->g);
 }
 
+void jw_kv_str(struct jw *w, const char *k, const char *s)
+{
+    jw_key(w, k);
+    jw_str(w, s);
+}
+
+void jw_kv_strn(struct jw *w, const char *k, const char *s, size_t n)
+{
+    jw_key(w, k);
+    jw_strn(w, s, n);
+}
+
+void jw_kv_buf(struct jw *w, const char *k, const struct buf *b)
+{
+    jw_kv_strn(w, k, buf_cstr(b), b->len);
+}
+
+void jw_kv_int(struct jw *w, const char *k, long long v)
+{
+    jw_key(w, k);
+    jw_int(w, v);
+}
+
+void jw_kv_bool(struct jw *w, const char *k, bool v)
+{
+    jw_key(w, k);
+    jw_bool(w, v);
+}
+
 void jw_value(struct jw *w, const struct json *j)
 {
     if (!j) {

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
+
 #define JSON_MAX_DEPTH 64
 
 enum json_type {
@@ -55,6 +57,12 @@ void jw_int(struct jw *w, long long v);
 void jw_double(struct jw *w, double v, int decimals);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
+/* "k": value in one call. */
+void jw_kv_str(struct jw *w, const char *k, const char *s);
+void jw_kv_strn(struct jw *w, const char *k, const char *s, size_t n);
+void jw_kv_buf(struct jw *w, const char *k, const struct buf *b);
+void jw_kv_int(struct jw *w, const char *k, long long v);
+void jw_kv_bool(struct jw *w, const char *k, bool v);
 /* Copies a parsed value through unchanged. */
 void jw_value(struct jw *w, const struct json *j);
 /* Splices already-encoded JSON (trusted: produced by a jw). */

@@ -190,10 +190,8 @@ int docker_update_memory(struct docker *d, const char *id, int64_t bytes,
     }
     w = jw_new();
     jw_obj_open(w);
-    jw_key(w, "Memory");
-    jw_int(w, bytes);
-    jw_key(w, "MemorySwap");
-    jw_int(w, bytes);
+    jw_kv_int(w, "Memory", bytes);
+    jw_kv_int(w, "MemorySwap", bytes);
     jw_obj_close(w);
     c.body = jw_text(w, &c.blen);
     rc = docker_endpoint(d, &c, err);

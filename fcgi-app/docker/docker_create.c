@@ -96,12 +96,6 @@ static void jw_limit(struct jw *w, const char *key, int64_t v)
     }
 }
 
-static void jw_kv(struct jw *w, const char *key, const char *v)
-{
-    jw_key(w, key);
-    jw_str(w, v);
-}
-
 /* Labels are "k=v" strings; Docker wants an object. */
 static void write_labels(struct jw *w, const char *const *labels)
 {
@@ -111,7 +105,7 @@ static void write_labels(struct jw *w, const char *const *labels)
         const char *eq = strchr(*l, '=');
         char *k = eq ? xstrndup(*l, (size_t)(eq - *l)) : xstrdup(*l);
 
-        jw_kv(w, k, eq ? eq + 1 : "");
+        jw_kv_str(w, k, eq ? eq + 1 : "");
         free(k);
     }
     jw_obj_close(w);
@@ -121,7 +115,7 @@ static void write_labels(struct jw *w, const char *const *labels)
  * adds back. */
 static void write_hardening(struct jw *w, const struct docker_create_opts *o)
 {
-    jw_kv(w, "NetworkMode", "none");
+    jw_kv_str(w, "NetworkMode", "none");
     jw_key(w, "CapDrop");
     jw_arr_open(w);
     jw_str(w, "ALL");
@@ -131,9 +125,8 @@ static void write_hardening(struct jw *w, const struct docker_create_opts *o)
     jw_arr_open(w);
     jw_str(w, "no-new-privileges");
     jw_arr_close(w);
-    jw_key(w, "ReadonlyRootfs");
-    jw_bool(w, true);
-    jw_kv(w, "IpcMode", "private");
+    jw_kv_bool(w, "ReadonlyRootfs", true);
+    jw_kv_str(w, "IpcMode", "private");
 }
 
 /* The container's own output is only the runner's diagnostics: keep it
@@ -142,11 +135,11 @@ static void write_log_config(struct jw *w)
 {
     jw_key(w, "LogConfig");
     jw_obj_open(w);
-    jw_kv(w, "Type", "json-file");
+    jw_kv_str(w, "Type", "json-file");
     jw_key(w, "Config");
     jw_obj_open(w);
-    jw_kv(w, "max-size", "1m");
-    jw_kv(w, "max-file", "1");
+    jw_kv_str(w, "max-size", "1m");
+    jw_kv_str(w, "max-file", "1");
     jw_obj_close(w);
     jw_obj_close(w);
 }
@@ -157,18 +150,17 @@ static void write_file_systems(struct jw *w,
     jw_key(w, "Tmpfs");
     jw_obj_open(w);
     for (size_t i = 0; i < o->n_tmpfs; i++)
-        jw_kv(w, o->tmpfs[i].path,
+        jw_kv_str(w, o->tmpfs[i].path,
               o->tmpfs[i].options ? o->tmpfs[i].options : "");
     jw_obj_close(w);
     jw_key(w, "Mounts");
     jw_arr_open(w);
     for (size_t i = 0; i < o->n_mounts; i++) {
         jw_obj_open(w);
-        jw_kv(w, "Type", "bind");
-        jw_kv(w, "Source", o->mounts[i].source);
-        jw_kv(w, "Target", o->mounts[i].target);
-        jw_key(w, "ReadOnly");
-        jw_bool(w, o->mounts[i].read_only);
+        jw_kv_str(w, "Type", "bind");
+        jw_kv_str(w, "Source", o->mounts[i].source);
+        jw_kv_str(w, "Target", o->mounts[i].target);
+        jw_kv_bool(w, "ReadOnly", o->mounts[i].read_only);
         jw_obj_close(w);
     }
     jw_arr_close(w);
@@ -187,11 +179,10 @@ static void write_host_config(struct jw *w,
     jw_limit(w, "NanoCpus", o->nano_cpus);
     jw_limit(w, "PidsLimit", o->pids_limit);
     jw_limit(w, "ShmSize", o->shm_bytes);
-    jw_key(w, "Init");
-    jw_bool(w, o->init);
+    jw_kv_bool(w, "Init", o->init);
     write_log_config(w);
     if (o->runtime)
-        jw_kv(w, "Runtime", o->runtime);
+        jw_kv_str(w, "Runtime", o->runtime);
     jw_strv(w, "GroupAdd", o->group_add);
     write_file_systems(w, o);
     jw_obj_close(w);
@@ -200,20 +191,17 @@ static void write_host_config(struct jw *w,
 static void create_body(struct jw *w, const struct docker_create_opts *o)
 {
     jw_obj_open(w);
-    jw_kv(w, "Image", o->image);
+    jw_kv_str(w, "Image", o->image);
     jw_strv(w, "Cmd", o->cmd);
     jw_strv(w, "Env", o->env);
     if (o->user)
-        jw_kv(w, "User", o->user);
+        jw_kv_str(w, "User", o->user);
     if (o->workdir)
-        jw_kv(w, "WorkingDir", o->workdir);
+        jw_kv_str(w, "WorkingDir", o->workdir);
     write_labels(w, o->labels);
-    jw_key(w, "NetworkDisabled");
-    jw_bool(w, true);
-    jw_key(w, "AttachStdin");
-    jw_bool(w, false);
-    jw_key(w, "Tty");
-    jw_bool(w, false);
+    jw_kv_bool(w, "NetworkDisabled", true);
+    jw_kv_bool(w, "AttachStdin", false);
+    jw_kv_bool(w, "Tty", false);
     write_host_config(w, o);
     jw_obj_close(w);
 }

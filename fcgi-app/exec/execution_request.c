@@ -177,158 +177,150 @@ static enum result parse_test_case(const struct json *tc, size_t i,
     return RESULT_OK;
 }
 
-/* Each field below has a parser; v is present and not null. */
+/* What a field's parser works on. */
+struct parse {
+    const struct conf *c;
+    struct execution_request *er;
+    char *err;
+};
+
+/* Each field below has a parser, called with its value when it is
+ * present and not null (a string, when is_string says so: checked
+ * first). */
 struct field {
     const char *name, *alias;
+    bool is_string;
     enum result (*parse)(const struct json *v, const char *name,
-                         const struct conf *c, struct execution_request *er,
-                         char *err);
+                         struct parse *p);
 };
 
 static enum result parse_language(const struct json *v, const char *name,
-                                  const struct conf *c,
-                                  struct execution_request *er, char *err)
+                                  struct parse *p)
 {
-    UNUSED(c);
-    if (want_string(v, name, err) != RESULT_OK)
-        return RESULT_INVALID_REQUEST;
+    UNUSED(name);
     if (!execution_language_ok(v->str))
-        return invalid(err, "language '%.40s' is not supported: use "
+        return invalid(p->err, "language '%.40s' is not supported: use "
                        "\"python\"", v->str);
-    er->language = v->str;
+    p->er->language = v->str;
     return RESULT_OK;
 }
 
 static enum result parse_stdin(const struct json *v, const char *name,
-                               const struct conf *c,
-                               struct execution_request *er, char *err)
+                               struct parse *p)
 {
-    UNUSED(c);
-    if (want_string(v, name, err) != RESULT_OK)
-        return RESULT_INVALID_REQUEST;
-    er->stdin_data = v->str;
-    er->stdin_len = v->len;
+    UNUSED(name);
+    p->er->stdin_data = v->str;
+    p->er->stdin_len = v->len;
     return RESULT_OK;
 }
 
 static enum result parse_timeout(const struct json *v, const char *name,
-                                 const struct conf *c,
-                                 struct execution_request *er, char *err)
+                                 struct parse *p)
 {
     UNUSED(name);
     if (v->type != JSON_NUMBER)
-        return invalid(err, "timeout must be a number of seconds, not %s",
-                       json_type_name(v->type));
-    if (!(v->number > 0) || v->number > c->max_timeout)
-        return invalid(err, "timeout must be above 0 and at most %g "
-                       "seconds (max_timeout)", c->max_timeout);
-    er->timeout = v->number;
+        return invalid(p->err, "timeout must be a number of seconds, not "
+                       "%s", json_type_name(v->type));
+    if (!(v->number > 0) || v->number > p->c->max_timeout)
+        return invalid(p->err, "timeout must be above 0 and at most %g "
+                       "seconds (max_timeout)", p->c->max_timeout);
+    p->er->timeout = v->number;
     return RESULT_OK;
 }
 
 static enum result parse_memory(const struct json *v, const char *name,
-                                const struct conf *c,
-                                struct execution_request *er, char *err)
+                                struct parse *p)
 {
     UNUSED(name);
     if (v->type != JSON_NUMBER || !v->is_integer)
-        return invalid(err, "max_memory_mb must be an integer number of "
-                       "MB");
-    if (v->integer < 16 || v->integer > c->max_memory_mb)
-        return invalid(err, "max_memory_mb must be between 16 and %ld",
-                       c->max_memory_mb);
-    er->memory_mb = (long)v->integer;
+        return invalid(p->err, "max_memory_mb must be an integer number "
+                       "of MB");
+    if (v->integer < 16 || v->integer > p->c->max_memory_mb)
+        return invalid(p->err, "max_memory_mb must be between 16 and %ld",
+                       p->c->max_memory_mb);
+    p->er->memory_mb = (long)v->integer;
     return RESULT_OK;
 }
 
 static enum result parse_id(const struct json *v, const char *name,
-                            const struct conf *c,
-                            struct execution_request *er, char *err)
+                            struct parse *p)
 {
-    UNUSED(c);
-    if (want_string(v, name, err) != RESULT_OK)
-        return RESULT_INVALID_REQUEST;
+    UNUSED(name);
     if (v->len != strlen(v->str) || !is_safe_id(v->str, EXECUTION_ID_MAX))
-        return invalid(err, "execution_id must match [A-Za-z0-9_-]{1,64}");
-    snprintf(er->id, sizeof(er->id), "%s", v->str);
-    er->id_given = true;
+        return invalid(p->err, "execution_id must match "
+                       "[A-Za-z0-9_-]{1,64}");
+    snprintf(p->er->id, sizeof(p->er->id), "%s", v->str);
+    p->er->id_given = true;
     return RESULT_OK;
 }
 
 static enum result parse_session(const struct json *v, const char *name,
-                                 const struct conf *c,
-                                 struct execution_request *er, char *err)
+                                 struct parse *p)
 {
-    UNUSED(c);
-    if (want_string(v, name, err) != RESULT_OK)
-        return RESULT_INVALID_REQUEST;
     if (v->len != strlen(v->str) || !execution_session_id_valid(v->str))
-        return invalid(err, "%s must be 1-%d characters of "
+        return invalid(p->err, "%s must be 1-%d characters of "
                        "[A-Za-z0-9_.:@-]", name, SESSION_ID_MAX);
-    er->session_id = v->str;
+    p->er->session_id = v->str;
     return RESULT_OK;
 }
 
 static enum result parse_variables(const struct json *v, const char *name,
-                                   const struct conf *c,
-                                   struct execution_request *er, char *err)
+                                   struct parse *p)
 {
     UNUSED(name);
-    UNUSED(c);
-    if (execution_request_check_variables(v, err) < 0)
+    if (execution_request_check_variables(v, p->err) < 0)
         return RESULT_INVALID_REQUEST;
-    er->variables = v;
+    p->er->variables = v;
     return RESULT_OK;
 }
 
 static enum result parse_tests(const struct json *v, const char *name,
-                               const struct conf *c,
-                               struct execution_request *er, char *err)
+                               struct parse *p)
 {
+    struct execution_request *er = p->er;
+
     UNUSED(name);
-    UNUSED(c);
     if (v->type != JSON_ARRAY)
-        return invalid(err, "test_cases must be an array of objects, not "
-                       "%s", json_type_name(v->type));
+        return invalid(p->err, "test_cases must be an array of objects, "
+                       "not %s", json_type_name(v->type));
     if (v->n > EXECUTION_MAX_TESTS)
-        return invalid(err, "test_cases has %zu entries; at most %d are "
+        return invalid(p->err, "test_cases has %zu entries; at most %d are "
                        "allowed", v->n, EXECUTION_MAX_TESTS);
     er->tests = xcalloc(v->n ? v->n : 1, sizeof(*er->tests));
     er->n_tests = v->n;
     for (size_t i = 0; i < v->n; i++)
-        if (parse_test_case(v->items[i], i, &er->tests[i], err)
+        if (parse_test_case(v->items[i], i, &er->tests[i], p->err)
             != RESULT_OK)
             return RESULT_INVALID_REQUEST;
     /* session_id is read before test_cases. */
     if (er->n_tests && er->session_id)
-        return invalid(err, "test_cases run in fresh processes and can't "
-                       "be combined with session_id");
+        return invalid(p->err, "test_cases run in fresh processes and "
+                       "can't be combined with session_id");
     return RESULT_OK;
 }
 
 static enum result parse_stop(const struct json *v, const char *name,
-                              const struct conf *c,
-                              struct execution_request *er, char *err)
+                              struct parse *p)
 {
     UNUSED(name);
-    UNUSED(c);
     if (v->type != JSON_BOOL)
-        return invalid(err, "stop_on_first_failure must be true or false");
-    er->stop_on_first_failure = v->boolean;
+        return invalid(p->err, "stop_on_first_failure must be true or "
+                       "false");
+    p->er->stop_on_first_failure = v->boolean;
     return RESULT_OK;
 }
 
 /* In the order they are checked: the first bad one is reported. */
 static const struct field fields[] = {
-    { "language", NULL, parse_language },
-    { "stdin", "input_data", parse_stdin },
-    { "timeout", NULL, parse_timeout },
-    { "max_memory_mb", NULL, parse_memory },
-    { "execution_id", NULL, parse_id },
-    { "session_id", "user_uuid", parse_session },
-    { "variables", NULL, parse_variables },
-    { "test_cases", NULL, parse_tests },
-    { "stop_on_first_failure", NULL, parse_stop },
+    { "language", NULL, true, parse_language },
+    { "stdin", "input_data", true, parse_stdin },
+    { "timeout", NULL, false, parse_timeout },
+    { "max_memory_mb", NULL, false, parse_memory },
+    { "execution_id", NULL, true, parse_id },
+    { "session_id", "user_uuid", true, parse_session },
+    { "variables", NULL, false, parse_variables },
+    { "test_cases", NULL, false, parse_tests },
+    { "stop_on_first_failure", NULL, false, parse_stop },
 };
 
 enum result execution_request_parse(const struct json *body,
@@ -350,15 +342,17 @@ enum result execution_request_parse(const struct json *body,
     er->code = v->str;
     er->code_len = v->len;
     for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+        struct parse p = { c, er, err };
         const char *name;
-        enum result r;
+        enum result r = RESULT_OK;
 
         v = field2(body, fields[i].name, fields[i].alias, &name);
-        if (v) {
-            r = fields[i].parse(v, name, c, er, err);
-            if (r != RESULT_OK)
-                return r;
-        }
+        if (v && fields[i].is_string)
+            r = want_string(v, name, err);
+        if (v && r == RESULT_OK)
+            r = fields[i].parse(v, name, &p);
+        if (r != RESULT_OK)
+            return r;
     }
     return RESULT_OK;
 }

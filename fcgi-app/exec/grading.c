@@ -75,14 +75,10 @@ static void write_result(struct jw *w, const struct test_result *t)
     char *msg = message(t);
 
     jw_obj_open(w);
-    jw_key(w, "passed");
-    jw_bool(w, t->passed);
-    jw_key(w, "status");
-    jw_str(w, t->ran ? t->status : "skipped");
-    jw_key(w, "stdout");
-    jw_strn(w, buf_cstr(&t->out), t->out.len);
-    jw_key(w, "stderr");
-    jw_strn(w, buf_cstr(&t->err), t->err.len);
+    jw_kv_bool(w, "passed", t->passed);
+    jw_kv_str(w, "status", t->ran ? t->status : "skipped");
+    jw_kv_buf(w, "stdout", &t->out);
+    jw_kv_buf(w, "stderr", &t->err);
     jw_key(w, "expected_output");
     if (t->expected)
         jw_strn(w, t->expected, t->expected_len);
@@ -90,10 +86,8 @@ static void write_result(struct jw *w, const struct test_result *t)
         jw_null(w);
     jw_key(w, "execution_time");
     jw_double(w, t->execution_time, 6);
-    jw_key(w, "input");
-    jw_str(w, t->input);
-    jw_key(w, "message");
-    jw_str(w, msg);
+    jw_kv_str(w, "input", t->input);
+    jw_kv_str(w, "message", msg);
     jw_obj_close(w);
     free(msg);
 }

@@ -12,12 +12,6 @@
 #include "exec/execution_request.h"
 #include "policy/policy.h"
 
-static void key_int(struct jw *w, const char *key, long long v)
-{
-    jw_key(w, key);
-    jw_int(w, v);
-}
-
 char *render_runner_call(const struct conf *c,
                          const struct execution_request *er,
                          const struct program *p, size_t *len)
@@ -26,25 +20,20 @@ char *render_runner_call(const struct conf *c,
     char *out;
 
     jw_obj_open(w);
-    jw_key(w, "op");
-    jw_str(w, "exec");
-    jw_key(w, "id");
-    jw_str(w, er->id);
-    jw_key(w, "code");
-    jw_strn(w, p->code.p, p->code.len);
-    jw_key(w, "stdin");
-    jw_strn(w, p->stdin_data.p, p->stdin_data.len);
-    key_int(w, "timeout_ms", (long long)(er->timeout * 1000));
-    key_int(w, "memory_mb", er->memory_mb);
-    key_int(w, "max_output", c->max_output_bytes);
-    key_int(w, "max_images", c->images_per_execution);
-    key_int(w, "max_image_bytes", c->image_max_bytes);
-    key_int(w, "max_files", c->images_per_execution);
-    key_int(w, "max_file_bytes", c->image_max_bytes);
+    jw_kv_str(w, "op", "exec");
+    jw_kv_str(w, "id", er->id);
+    jw_kv_strn(w, "code", p->code.p, p->code.len);
+    jw_kv_strn(w, "stdin", p->stdin_data.p, p->stdin_data.len);
+    jw_kv_int(w, "timeout_ms", (long long)(er->timeout * 1000));
+    jw_kv_int(w, "memory_mb", er->memory_mb);
+    jw_kv_int(w, "max_output", c->max_output_bytes);
+    jw_kv_int(w, "max_images", c->images_per_execution);
+    jw_kv_int(w, "max_image_bytes", c->image_max_bytes);
+    jw_kv_int(w, "max_files", c->images_per_execution);
+    jw_kv_int(w, "max_file_bytes", c->image_max_bytes);
     jw_key(w, "variables");
     jw_value(w, er->variables);
-    jw_key(w, "session");
-    jw_bool(w, p->in_session);
+    jw_kv_bool(w, "session", p->in_session);
     /* A fresh container per execution is never reused: warming it up
      * after the call would only take CPU from the next one. */
     jw_key(w, "keep_warm");
@@ -60,14 +49,12 @@ void render_violations(const struct policy_result *pr, int test_index,
 {
     for (size_t i = 0; i < pr->n; i++) {
         jw_obj_open(w);
-        jw_key(w, "rule");
-        jw_str(w, pr->v[i].rule);
-        jw_key(w, "name");
-        jw_str(w, pr->v[i].name);
-        key_int(w, "line", pr->v[i].line);
-        key_int(w, "col", pr->v[i].col);
+        jw_kv_str(w, "rule", pr->v[i].rule);
+        jw_kv_str(w, "name", pr->v[i].name);
+        jw_kv_int(w, "line", pr->v[i].line);
+        jw_kv_int(w, "col", pr->v[i].col);
         if (test_index >= 0)
-            key_int(w, "test_case", test_index);
+            jw_kv_int(w, "test_case", test_index);
         jw_obj_close(w);
     }
 }
@@ -84,12 +71,9 @@ static void write_outcome(const struct execution_result *res, struct jw *w)
 {
     const struct runner_reply *r = &res->reply;
 
-    jw_key(w, "status");
-    jw_str(w, res->status);
-    jw_key(w, "stdout");
-    jw_strn(w, buf_cstr(&r->out), r->out.len);
-    jw_key(w, "stderr");
-    jw_strn(w, buf_cstr(&r->err), r->err.len);
+    jw_kv_str(w, "status", res->status);
+    jw_kv_buf(w, "stdout", &r->out);
+    jw_kv_buf(w, "stderr", &r->err);
     jw_key(w, "exit_code");
     if (r->has_exit_code)
         jw_int(w, r->exit_code);
@@ -102,8 +86,7 @@ static void write_outcome(const struct execution_result *res, struct jw *w)
         jw_null(w);
     jw_key(w, "execution_time");
     jw_double(w, r->time_ms / 1000, 6);
-    jw_key(w, "truncated");
-    jw_bool(w, r->truncated);
+    jw_kv_bool(w, "truncated", r->truncated);
     jw_key(w, "result_text");
     if (r->last_repr)
         jw_strn(w, r->last_repr, r->last_repr_len);
@@ -126,20 +109,16 @@ static void write_files(const struct execution_result *res, bool plots,
             continue;
         url = xasprintf("%s/images/%s", base_url, f->id);
         jw_obj_open(w);
-        jw_key(w, "id");
-        jw_str(w, f->id);
-        jw_key(w, "url");
-        jw_str(w, url);
+        jw_kv_str(w, "id", f->id);
+        jw_kv_str(w, "url", url);
         if (!plots) {
-            jw_key(w, "name");
-            jw_str(w, f->name);
+            jw_kv_str(w, "name", f->name);
         }
-        jw_key(w, "mime");
-        jw_str(w, f->mime);
-        key_int(w, "size", (long long)f->size);
+        jw_kv_str(w, "mime", f->mime);
+        jw_kv_int(w, "size", (long long)f->size);
         if (f->width) {
-            key_int(w, "width", f->width);
-            key_int(w, "height", f->height);
+            jw_kv_int(w, "width", f->width);
+            jw_kv_int(w, "height", f->height);
         }
         jw_obj_close(w);
         free(url);
@@ -158,9 +137,9 @@ static void write_tests(const struct execution_request *er,
     jw_raw(w, res->tests_json, strlen(res->tests_json));
     jw_key(w, "test_summary");
     jw_obj_open(w);
-    key_int(w, "passed", res->tests_passed);
-    key_int(w, "failed", res->tests_failed);
-    key_int(w, "total", (long long)res->n_tests);
+    jw_kv_int(w, "passed", res->tests_passed);
+    jw_kv_int(w, "failed", res->tests_failed);
+    jw_kv_int(w, "total", (long long)res->n_tests);
     jw_obj_close(w);
 }
 
@@ -186,32 +165,26 @@ void render_execution(const struct execution_request *er,
     const struct runner_reply *r = &res->reply;
 
     jw_obj_open(w);
-    jw_key(w, "execution_id");
-    jw_str(w, er->id);
+    jw_kv_str(w, "execution_id", er->id);
     write_outcome(res, w);
     jw_key(w, "images");
     write_files(res, true, base_url, w);
     jw_key(w, "files");
     write_files(res, false, base_url, w);
-    key_int(w, "images_dropped", r->images_dropped + r->files_dropped);
-    jw_key(w, "result_base64");
-    jw_str(w, res->first_png_b64);
+    jw_kv_int(w, "images_dropped", r->images_dropped + r->files_dropped);
+    jw_kv_str(w, "result_base64", res->first_png_b64);
     /* Seeds 002 and 003 read output and error. */
-    jw_key(w, "output");
-    jw_strn(w, buf_cstr(&r->out), r->out.len);
+    jw_kv_buf(w, "output", &r->out);
     jw_key(w, "error");
     if (r->err.len)
         jw_strn(w, r->err.data, r->err.len);
     else
         jw_str(w, res->error_text ? res->error_text : "");
     write_tests(er, res, w);
-    jw_key(w, "session_id");
-    jw_str(w, er->session_id);
+    jw_kv_str(w, "session_id", er->session_id);
     if (er->session_id) {
-        jw_key(w, "session_reset");
-        jw_bool(w, res->session_reset);
-        jw_key(w, "session_created");
-        jw_bool(w, res->session_created);
+        jw_kv_bool(w, "session_reset", res->session_reset);
+        jw_kv_bool(w, "session_created", res->session_created);
     }
     write_timings(res, w);
     jw_obj_close(w);

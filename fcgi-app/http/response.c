@@ -137,10 +137,8 @@ struct jw *response_fail_begin(enum result r, const char *detail)
     struct jw *w = jw_new();
 
     jw_obj_open(w);
-    jw_key(w, "error");
-    jw_str(w, face_of(r)->code);
-    jw_key(w, "detail");
-    jw_str(w, detail);
+    jw_kv_str(w, "error", face_of(r)->code);
+    jw_kv_str(w, "detail", detail);
     return w;
 }
 

@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
+#include "base/conf.h"
 #include "policy/policy_int.h"
 #include "base/util.h"
 
@@ -542,6 +544,21 @@ out:
     fclose(f);
     buf_release(&b);
     return p;
+}
+
+int policy_load_configured(const struct conf *c, struct policy **out,
+                           char *err)
+{
+    *out = NULL;
+    if (!c->policy)
+        return 0;
+    if (access(c->policy_file, F_OK) < 0 && errno == ENOENT
+        && strcmp(c->policy_file, conf_default_policy_path()) != 0) {
+        err_set(err, "%s: no such file", c->policy_file);
+        return -1;
+    }
+    *out = policy_load(c->policy_file, err);
+    return *out ? 0 : -1;
 }
 
 void policy_write(const struct policy *p, struct buf *out)

@@ -122,6 +122,14 @@ struct policy *policy_default(void);
  * (ERR_LEN) naming the file and line. */
 struct policy *policy_load(const char *path, char *err);
 
+/* The policy of a configuration, in *out: NULL when policy = off, else
+ * policy_file.  A missing file at the default path (conf.h) means the
+ * built-in defaults; a missing file the operator named is a mistake
+ * worth stopping for.  0, or -1 with err. */
+struct conf;
+int policy_load_configured(const struct conf *c, struct policy **out,
+                           char *err);
+
 /* The same from text; name is used in messages. */
 struct policy *policy_load_string(const char *text, const char *name,
                                   char *err);

@@ -69,6 +69,29 @@ static size_t walk_dotted(struct scan *s, size_t i, const uint64_t *from,
     return i + 1;
 }
 
+/* "as NAME" at token *j binds NAME to st (true), moving *j past it. */
+static bool bind_as(struct scan *s, size_t *j, const uint64_t *st)
+{
+    size_t k = *j;
+
+    if (k + 1 >= s->ntoks || s->toks[k].kw != KW_AS
+        || !is_plain_name(s, k + 1))
+        return false;
+    scan_check_attribute(s, s->toks[k + 1].sym, &s->toks[k + 1]);
+    scan_bind(s, s->toks[k + 1].sym, st);
+    *j = k + 2;
+    return true;
+}
+
+/* A ',' at token *j: true, and *j moves past it. */
+static bool comma(const struct scan *s, size_t *j)
+{
+    if (*j >= s->ntoks || s->toks[*j].op != OP_COMMA)
+        return false;
+    (*j)++;
+    return true;
+}
+
 size_t scan_import(struct scan *s, size_t i)
 {
     uint64_t *st = xmalloc(s->nw * sizeof(*st));
@@ -81,15 +104,8 @@ size_t scan_import(struct scan *s, size_t i)
         buf_reset(&name);
         dotted_name(s, j, &name);
         j = walk_dotted(s, j, NULL, st, buf_cstr(&name), &reported);
-        if (j + 1 < s->ntoks && s->toks[j].kw == KW_AS
-            && is_plain_name(s, j + 1)) {
-            scan_check_attribute(s, s->toks[j + 1].sym, &s->toks[j + 1]);
-            scan_bind(s, s->toks[j + 1].sym, st);
-            j += 2;
-        }
-        if (j < s->ntoks && s->toks[j].op == OP_COMMA)
-            j++;
-        else
+        bind_as(s, &j, st);
+        if (!comma(s, &j))
             break;
     }
     buf_release(&name);
@@ -145,17 +161,9 @@ static size_t from_names(struct scan *s, size_t j,
             scan_report_match(s, st, t->sym, buf_cstr(&name), j);
         }
         j++;
-        if (j + 1 < s->ntoks && s->toks[j].kw == KW_AS
-            && is_plain_name(s, j + 1)) {
-            scan_check_attribute(s, s->toks[j + 1].sym, &s->toks[j + 1]);
-            scan_bind(s, s->toks[j + 1].sym, st);
-            j += 2;
-        } else {
+        if (!bind_as(s, &j, st))
             scan_bind(s, t->sym, st);
-        }
-        if (j < s->ntoks && s->toks[j].op == OP_COMMA)
-            j++;
-        else
+        if (!comma(s, &j))
             break;
     }
     buf_release(&name);

@@ -28,6 +28,7 @@
  */
 #include "config.h"
 #include "proc/keeper.h"
+#include "proc/signals.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -472,18 +473,15 @@ static void shutdown_pool(struct keeper *k)
 void keeper_run(const struct keeper_args *a)
 {
     struct keeper k;
+    static const int stops[] = { SIGTERM, SIGUSR1, 0 };
     pthread_t threads[THREADS];
-    struct sigaction sa;
     char err[ERR_LEN];
 
     log_set_role("keeper");
     prctl(PR_SET_NAME, "pyexec-keeper");
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     cfg = a->conf;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
+    signals_set(stops, on_stop);
     memset(&k, 0, sizeof(k));
     k.s = store_open(cfg->database, cfg->busy_timeout_ms, false, err);
     k.d = k.s ? docker_open(cfg->docker_host, err) : NULL;

@@ -40,8 +40,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/addr.h"
 #include "base/conf.h"
 #include "proc/keeper.h"
+#include "proc/signals.h"
 #include "base/log.h"
 #include "policy/policy.h"
 #include "base/stats.h"
@@ -73,8 +75,7 @@ struct backoff {
 static struct conf *cur;
 static struct conf *first_conf; /* the caller's; later ones are ours */
 static struct policy *policy;   /* NULL when policy = off */
-static const char *conf_path;
-static bool conf_must_exist;
+static struct conf_source conf_src;
 static int generation;
 static int listen_fd = -1;
 static char *unix_path;         /* unlinked at exit when we made it */
@@ -141,22 +142,12 @@ static int open_unix(const char *path)
 
 static int open_tcp(const char *spec)
 {
-    char *host = xstrdup(spec), *port = strrchr(host, ':');
-    struct addrinfo hints, *res = NULL;
-    int fd = -1, one = 1, rc;
+    struct addrinfo *res;
+    char err[ERR_LEN];
+    int fd, one = 1;
 
-    *port++ = '\0';
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = '\0';
-    }
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);
-    if (rc != 0)
-        die("listen: %s: %s", spec, gai_strerror(rc));
+    if (addr_resolve(spec, true, &res, err) < 0)
+        die("listen: %s: %s", spec, err);
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         die("socket: %s", strerror(errno));
@@ -166,7 +157,6 @@ static int open_tcp(const char *spec)
     if (listen(fd, 1024) < 0)
         die("listen %s: %s", spec, strerror(errno));
     freeaddrinfo(res);
-    free(host);
     return fd;
 }
 
@@ -212,23 +202,6 @@ static void first_key(struct store *s, const struct conf *c)
     free(path);
     free(key);
     free(id);
-}
-
-/* Loads the policy named by c (NULL when policy = off).  A missing file
- * at the default path means the built-in defaults; a missing file the
- * operator named is a mistake worth stopping for. */
-static int load_policy(const struct conf *c, struct policy **out, char *err)
-{
-    *out = NULL;
-    if (!c->policy)
-        return 0;
-    if (access(c->policy_file, F_OK) < 0 && errno == ENOENT
-        && strcmp(c->policy_file, SYSCONFDIR "/pyexec/policy.conf") != 0) {
-        err_set(err, "%s: no such file", c->policy_file);
-        return -1;
-    }
-    *out = policy_load(c->policy_file, err);
-    return *out ? 0 : -1;
 }
 
 /* One master per data dir: two keepers would remove each other's
@@ -291,17 +264,14 @@ static int free_worker_slot(void)
     BUG("no free worker slot");
 }
 
+/* The signals the master handles; blocked but inside ppoll. */
+static const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, 0 };
+
 static void child_reset_signals(void)
 {
-    struct sigaction sa;
     sigset_t none;
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = SIG_DFL;
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGCHLD, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    signals_set(handled, SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -466,7 +436,8 @@ static void reload(void)
     char err[ERR_LEN];
     extern char **environ;
 
-    if (conf_load(next, conf_path, conf_must_exist, environ, err) < 0) {
+    if (conf_load(next, conf_src.path, conf_src.must_exist, environ,
+                  err) < 0) {
         log_err("SIGHUP: keeping the running configuration: %s", err);
         free(next);
         return;
@@ -483,8 +454,9 @@ static void reload(void)
     {
         struct policy *np;
 
-        if (load_policy(next, &np, err) < 0) {
+        if (policy_load_configured(next, &np, err) < 0) {
             log_err("SIGHUP: keeping the running configuration: %s", err);
+            conf_release(next);
             free(next);
             return;
         }
@@ -525,41 +497,27 @@ static void drain_step(void)
                 kill(children[i].pid, SIGKILL);
 }
 
-static void install_signals(sigset_t *blocked)
+static void install_signals(void)
 {
-    struct sigaction sa;
+    static const int ignored[] = { SIGPIPE, SIGUSR1, 0 };
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGCHLD, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigemptyset(blocked);
-    sigaddset(blocked, SIGTERM);
-    sigaddset(blocked, SIGINT);
-    sigaddset(blocked, SIGHUP);
-    sigaddset(blocked, SIGCHLD);
-    sigprocmask(SIG_BLOCK, blocked, NULL);
+    signals_set(handled, on_signal);
+    signals_set(ignored, SIG_IGN);
+    signals_block(handled, NULL);
 }
 
-int master_run(struct conf *c, const char *path, bool must_exist)
+int master_run(struct conf *c, const struct conf_source *src)
 {
-    sigset_t blocked, open_mask;
+    sigset_t open_mask;
 
     cur = first_conf = c;
-    conf_path = path;
-    conf_must_exist = must_exist;
+    conf_src = *src;
     log_set_role("master");
-    install_signals(&blocked);
+    install_signals();
     {
         char err[ERR_LEN];
 
-        if (load_policy(c, &policy, err) < 0)
+        if (policy_load_configured(c, &policy, err) < 0)
             die("policy_file: %s", err);
     }
     prepare_database(c);
@@ -571,11 +529,7 @@ int master_run(struct conf *c, const char *path, bool must_exist)
              c->workers, listen_fd == 0 ? "fd 0" : c->listen, c->database);
     respawn();
 
-    sigprocmask(SIG_SETMASK, NULL, &open_mask);
-    sigdelset(&open_mask, SIGTERM);
-    sigdelset(&open_mask, SIGINT);
-    sigdelset(&open_mask, SIGHUP);
-    sigdelset(&open_mask, SIGCHLD);
+    signals_waiting(handled, &open_mask);
     for (;;) {
         struct timespec ts = { 0, 50 * 1000000L };
 

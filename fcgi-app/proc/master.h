@@ -2,12 +2,11 @@
 #ifndef PYEXEC_MASTER_H
 #define PYEXEC_MASTER_H
 
-#include <stdbool.h>
-
 struct conf;
+struct conf_source;
 
-/* Runs until drained; returns the exit status.  path is reread on
- * SIGHUP. */
-int master_run(struct conf *c, const char *path, bool must_exist);
+/* Runs until drained; returns the exit status.  The file src names is
+ * reread on SIGHUP. */
+int master_run(struct conf *c, const struct conf_source *src);
 
 #endif

@@ -5,6 +5,7 @@
  * and accept(2), the master's repeated SIGTERM wakes us.) */
 #include "config.h"
 #include "proc/worker.h"
+#include "proc/signals.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -35,22 +36,14 @@ static void on_term(int sig)
 
 static void setup_signals(sigset_t *term_set)
 {
-    struct sigaction sa;
+    static const int term[] = { SIGTERM, 0 };
+    static const int ignored[] = { SIGPIPE, SIGHUP, SIGUSR1, 0 };
+    static const int reset[] = { SIGCHLD, SIGINT, 0 };
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_term;    /* no SA_RESTART: accept() must fail */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    sa.sa_handler = SIG_DFL;
-    sigaction(SIGCHLD, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigemptyset(term_set);
-    sigaddset(term_set, SIGTERM);
-    sigprocmask(SIG_BLOCK, term_set, NULL);
+    signals_set(term, on_term);     /* accept() fails on it: EINTR */
+    signals_set(ignored, SIG_IGN);
+    signals_set(reset, SIG_DFL);
+    signals_block(term, term_set);
 }
 
 void worker_run(const struct worker_args *a)

@@ -410,24 +410,29 @@ static int wait_fd(int fd, short events, double deadline)
     }
 }
 
-enum result runner_call(const char *sock_path, struct str req,
-                        double deadline, const struct runner_limits *lim,
-                        struct runner_reply *r, char *err)
+/* After EAGAIN or EINTR: waits until fd is ready for events.  RESULT_OK,
+ * or RESULT_TIMEOUT with err saying what the runner did not do. */
+static enum result wait_ready(int fd, short events, double deadline,
+                              const char *what, char *err)
+{
+    if (wait_fd(fd, events, deadline) > 0)
+        return RESULT_OK;
+    err_set(err, "runner did not %s in time", what);
+    return RESULT_TIMEOUT;
+}
+
+/* The length and the request; the runner may be cleaning up after its
+ * previous execution, so this can wait in the backlog. */
+static enum result send_request(int fd, struct str req, double deadline,
+                                char *err)
 {
     unsigned char len[4] = {
         (unsigned char)(req.len >> 24), (unsigned char)(req.len >> 16),
         (unsigned char)(req.len >> 8), (unsigned char)req.len,
     };
-    struct frame_parser *fp = NULL;
-    enum result rc = RESULT_RUNNER_PROTOCOL;
     size_t sent = 0;
-    char chunk[65536];
-    int fd = connect_socket(sock_path, deadline, err);
+    enum result r;
 
-    if (fd < 0)
-        return RESULT_RUNNER_DOWN;
-    /* The length and the request; the runner may be cleaning up after
-     * its previous execution, so this can wait in the backlog. */
     while (sent < 4 + req.len) {
         const void *p = sent < 4 ? (const void *)(len + sent)
                                  : (const void *)(req.p + sent - 4);
@@ -435,50 +440,65 @@ enum result runner_call(const char *sock_path, struct str req,
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
         if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (wait_fd(fd, POLLOUT, deadline) <= 0) {
-                err_set(err, "runner did not take the execution in time");
-                rc = RESULT_TIMEOUT;
-                goto out;
-            }
+            r = wait_ready(fd, POLLOUT, deadline, "take the execution", err);
+            if (r != RESULT_OK)
+                return r;
             continue;
         }
         if (w < 0) {
             err_set(err, "sending the execution: %s", strerror(errno));
-            rc = RESULT_RUNNER_LOST;
-            goto out;
+            return RESULT_RUNNER_LOST;
         }
         sent += (size_t)w;
     }
-    fp = frame_parser_new(lim, r);
+    return RESULT_OK;
+}
+
+/* Feeds what the runner sends to fp until the result frame. */
+static enum result read_reply(int fd, double deadline,
+                              struct frame_parser *fp, char *err)
+{
+    char chunk[65536];
+    enum result r;
+
     for (;;) {
         ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
         int st;
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (wait_fd(fd, POLLIN, deadline) <= 0) {
-                err_set(err, "runner did not answer in time");
-                rc = RESULT_TIMEOUT;
-                goto out;
-            }
+            r = wait_ready(fd, POLLIN, deadline, "answer", err);
+            if (r != RESULT_OK)
+                return r;
             continue;
         }
         if (n <= 0) {
             err_set(err, "runner closed the connection before its result");
-            rc = RESULT_RUNNER_LOST;
-            goto out;
+            return RESULT_RUNNER_LOST;
         }
         st = frame_parser_feed(fp, chunk, (size_t)n, err);
-        if (st < 0) {
-            rc = RESULT_RUNNER_PROTOCOL;
-            goto out;
-        }
-        if (st == 1) {
-            rc = RESULT_OK;
-            goto out;
-        }
+        if (st < 0)
+            return RESULT_RUNNER_PROTOCOL;
+        if (st == 1)
+            return RESULT_OK;
     }
-out:
-    frame_parser_free(fp);
+}
+
+enum result runner_call(const char *sock_path, struct str req,
+                        double deadline, const struct runner_limits *lim,
+                        struct runner_reply *r, char *err)
+{
+    struct frame_parser *fp;
+    enum result rc;
+    int fd = connect_socket(sock_path, deadline, err);
+
+    if (fd < 0)
+        return RESULT_RUNNER_DOWN;
+    rc = send_request(fd, req, deadline, err);
+    if (rc == RESULT_OK) {
+        fp = frame_parser_new(lim, r);
+        rc = read_reply(fd, deadline, fp, err);
+        frame_parser_free(fp);
+    }
     close(fd);
     return rc;
 }

@@ -168,32 +168,82 @@ int store_int(struct store *s, sqlite3_stmt *st, int64_t *out)
     return store_row(s, st, row_int, out);
 }
 
-int store_rows(struct store *s, sqlite3_stmt *st, size_t size,
-               void (*row)(sqlite3_stmt *st, void *out), void **out)
+int store_each_row(struct store *s, sqlite3_stmt *st,
+                   void (*row)(sqlite3_stmt *st, void *arg), void *arg)
 {
-    char *rows = NULL;
-    size_t n = 0, cap = 0;
     int rc;
 
-    *out = NULL;
     if (!st)
         return -1;
     for (;;) {
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
             break;
-        if (n + 1 > cap)
-            rows = grow_array(rows, n + 1, &cap, size);
-        row(st, rows + n++ * size);
+        row(st, arg);
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE || n > INT32_MAX) {
-        free(rows);
+    if (rc != SQLITE_DONE)
         return store_fail(s, rc);
-    }
     s->last = RESULT_OK;
-    *out = rows;
-    return (int)n;
+    return 0;
+}
+
+struct copied_rows {
+    char *rows;
+    size_t n, cap, size;
+    void (*row)(sqlite3_stmt *st, void *out);
+};
+
+static void copy_row(sqlite3_stmt *st, void *arg)
+{
+    struct copied_rows *c = arg;
+
+    if (c->n + 1 > c->cap)
+        c->rows = grow_array(c->rows, c->n + 1, &c->cap, c->size);
+    c->row(st, c->rows + c->n++ * c->size);
+}
+
+int store_rows(struct store *s, sqlite3_stmt *st, size_t size,
+               void (*row)(sqlite3_stmt *st, void *out), void **out)
+{
+    struct copied_rows c = { NULL, 0, 0, size, row };
+
+    *out = NULL;
+    if (store_each_row(s, st, copy_row, &c) < 0 || c.n > INT32_MAX) {
+        free(c.rows);
+        return -1;
+    }
+    *out = c.rows;
+    return (int)c.n;
+}
+
+void store_read_row(sqlite3_stmt *st, const struct store_col *cols,
+                    size_t n, void *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *field = (char *)out + cols[i].off;
+        int c = (int)i;
+        int64_t v;
+
+        if (cols[i].type == COL_IS_TEXT) {
+            store_col_copy(st, c, field, cols[i].size);
+            continue;
+        }
+        if (cols[i].type == COL_IS_DOUBLE) {
+            *(double *)field = sqlite3_column_double(st, c);
+            continue;
+        }
+        /* The type first: reading the value may convert it. */
+        if (cols[i].type == COL_IS_LIMIT
+            && sqlite3_column_type(st, c) == SQLITE_NULL)
+            v = -1;
+        else
+            v = sqlite3_column_int64(st, c);
+        if (cols[i].size == sizeof(int32_t))
+            *(int32_t *)field = (int32_t)v;
+        else
+            *(int64_t *)field = v;
+    }
 }
 
 char *store_col_dup(sqlite3_stmt *st, int i)

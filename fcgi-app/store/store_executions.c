@@ -278,17 +278,11 @@ long store_execution_count(struct store *s)
     return (long)n;
 }
 
-static void row_to_summary(sqlite3_stmt *st, void *out)
-{
-    struct execution_summary *e = out;
-
-    store_col_copy(st, 0, e->id, sizeof(e->id));
-    store_col_copy(st, 1, e->key_id, sizeof(e->key_id));
-    store_col_copy(st, 2, e->status, sizeof(e->status));
-    e->created_at = sqlite3_column_int64(st, 3);
-    e->execution_time = sqlite3_column_double(st, 4);
-    store_col_copy(st, 5, e->session_id, sizeof(e->session_id));
-}
+/* The columns store_execution_recent selects, in order. */
+#define SUMMARY(X, T) X(T, TEXT, id) X(T, TEXT, key_id) \
+    X(T, TEXT, status) X(T, INT, created_at) X(T, DOUBLE, execution_time) \
+    X(T, TEXT, session_id)
+STORE_READER(row_to_summary, struct execution_summary, SUMMARY)
 
 int store_execution_recent(struct store *s, const char *key_id, int limit,
                            struct execution_summary **out)

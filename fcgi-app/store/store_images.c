@@ -66,10 +66,8 @@ static void write_image(sqlite3_stmt *st, const char *base_url,
     char *url = xasprintf("%s/images/%s", base_url, id);
 
     jw_obj_open(w);
-    jw_key(w, "id");
-    jw_str(w, id);
-    jw_key(w, "url");
-    jw_str(w, url);
+    jw_kv_str(w, "id", id);
+    jw_kv_str(w, "url", url);
     for (size_t i = 0; i < ARRAY_SIZE(image_columns); i++) {
         jw_key(w, image_columns[i]);
         store_col_json(w, st, (int)i + 1, false);

@@ -66,6 +66,36 @@ int store_run(struct store *s, const char *sql, const struct store_val *v,
 #define STORE_RUN(s, sql, ...) store_run((s), (sql), STORE_VALS(__VA_ARGS__))
 int store_changes(struct store *s);
 
+/* How the columns of a row fill the fields of a struct, in order (see
+ * store_read_row): text into a char array (cut to fit), an integer into
+ * an int or a 64-bit field (by its size), an integer that may be NULL
+ * (-1 then), a double.  Each takes the struct type and the field. */
+enum store_col_type { COL_IS_TEXT, COL_IS_INT, COL_IS_LIMIT,
+                      COL_IS_DOUBLE };
+struct store_col {
+    enum store_col_type type;
+    size_t off, size;
+};
+/* Copies the n columns of st's current row into the fields of out. */
+void store_read_row(sqlite3_stmt *st, const struct store_col *cols,
+                    size_t n, void *out);
+/* Defines fn(st, out), which reads a row into the T at out: COLS(X, T)
+ * calls X(T, KIND, field) for each column in order, KIND being TEXT,
+ * INT, LIMIT or DOUBLE. */
+#define STORE_COL(T, kind, f) \
+    { COL_IS_##kind, offsetof(T, f), sizeof(((T *)0)->f) },
+#define STORE_READER(fn, T, COLS) \
+    static void fn(sqlite3_stmt *st, void *out) \
+    { \
+        static const struct store_col cols[] = { COLS(STORE_COL, T) }; \
+        \
+        store_read_row(st, cols, ARRAY_SIZE(cols), out); \
+    }
+
+/* Steps st to its end, calling row(st, arg) for each row.  0 or -1;
+ * st is reset either way. */
+int store_each_row(struct store *s, sqlite3_stmt *st,
+                   void (*row)(sqlite3_stmt *st, void *arg), void *arg);
 /* Steps st once: 1 with the row handed to row(st, out), 0 when there is
  * none, -1 on error.  st is reset either way. */
 int store_row(struct store *s, sqlite3_stmt *st,

@@ -12,19 +12,11 @@
 #define KEY_COLS "id, name, max_concurrent, rate_per_minute, created_at," \
     " coalesce(revoked_at, 0)"
 
-static void row_to_key(sqlite3_stmt *st, void *out)
-{
-    struct key_info *k = out;
-
-    store_col_copy(st, 0, k->id, sizeof(k->id));
-    store_col_copy(st, 1, k->name, sizeof(k->name));
-    k->max_concurrent = sqlite3_column_type(st, 2) == SQLITE_NULL
-        ? -1 : sqlite3_column_int(st, 2);
-    k->rate_per_minute = sqlite3_column_type(st, 3) == SQLITE_NULL
-        ? -1 : sqlite3_column_int(st, 3);
-    k->created_at = sqlite3_column_int64(st, 4);
-    k->revoked_at = sqlite3_column_int64(st, 5);
-}
+/* The columns of KEY_COLS, in order. */
+#define KEY(X, T) X(T, TEXT, id) X(T, TEXT, name) \
+    X(T, LIMIT, max_concurrent) X(T, LIMIT, rate_per_minute) \
+    X(T, INT, created_at) X(T, INT, revoked_at)
+STORE_READER(row_to_key, struct key_info, KEY)
 
 int store_key_lookup(struct store *s, const char *hash_hex,
                      struct key_info *out)

@@ -12,21 +12,12 @@
     " coalesce(owner_key, ''), memory_mb, uses, coalesce(claimed_by, 0),"   \
     " created_at, coalesce(ready_at, 0), coalesce(claimed_at, 0)"
 
-static void row_to_container(sqlite3_stmt *st, void *out)
-{
-    struct pool_container *c = out;
-
-    store_col_copy(st, 0, c->name, sizeof(c->name));
-    store_col_copy(st, 1, c->docker_id, sizeof(c->docker_id));
-    store_col_copy(st, 2, c->state, sizeof(c->state));
-    store_col_copy(st, 3, c->owner_key, sizeof(c->owner_key));
-    c->memory_mb = sqlite3_column_int(st, 4);
-    c->uses = sqlite3_column_int(st, 5);
-    c->claimed_by = sqlite3_column_int(st, 6);
-    c->created_at = sqlite3_column_int64(st, 7);
-    c->ready_at = sqlite3_column_int64(st, 8);
-    c->claimed_at = sqlite3_column_int64(st, 9);
-}
+/* The columns of POOL_COLS, in order. */
+#define CONTAINER(X, T) X(T, TEXT, name) X(T, TEXT, docker_id) \
+    X(T, TEXT, state) X(T, TEXT, owner_key) X(T, INT, memory_mb) \
+    X(T, INT, uses) X(T, INT, claimed_by) X(T, INT, created_at) \
+    X(T, INT, ready_at) X(T, INT, claimed_at)
+STORE_READER(row_to_container, struct pool_container, CONTAINER)
 
 int store_pool_insert(struct store *s, const char *name, long memory_mb,
                       const char *state)
@@ -135,22 +126,11 @@ static void row_to_counts(sqlite3_stmt *st, void *out)
 
 int store_pool_count(struct store *s, struct pool_counts *c)
 {
-    sqlite3_stmt *st = store_stmt(s,
-        "SELECT state, owner_key IS NOT NULL, count(*) FROM containers"
-        " GROUP BY 1, 2");
-    int rc;
-
     memset(c, 0, sizeof(*c));
-    if (!st)
-        return -1;
-    for (;;) {
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-            break;
-        row_to_counts(st, c);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+    return store_each_row(s, store_stmt(s, "SELECT state, owner_key IS NOT"
+                                           " NULL, count(*) FROM containers"
+                                           " GROUP BY 1, 2"),
+                          row_to_counts, c);
 }
 
 int store_pool_each(struct store *s, const char *state,

@@ -10,18 +10,11 @@
 #define SESSION_COLS "key_id, id, coalesce(container, ''), created_at,"    \
     " last_used_at, executions, memory_mb"
 
-static void row_to_session(sqlite3_stmt *st, void *out)
-{
-    struct session_row *r = out;
-
-    store_col_copy(st, 0, r->key_id, sizeof(r->key_id));
-    store_col_copy(st, 1, r->id, sizeof(r->id));
-    store_col_copy(st, 2, r->container, sizeof(r->container));
-    r->created_at = sqlite3_column_int64(st, 3);
-    r->last_used_at = sqlite3_column_int64(st, 4);
-    r->executions = sqlite3_column_int(st, 5);
-    r->memory_mb = sqlite3_column_int(st, 6);
-}
+/* The columns of SESSION_COLS, in order. */
+#define SESSION(X, T) X(T, TEXT, key_id) X(T, TEXT, id) \
+    X(T, TEXT, container) X(T, INT, created_at) X(T, INT, last_used_at) \
+    X(T, INT, executions) X(T, INT, memory_mb)
+STORE_READER(row_to_session, struct session_row, SESSION)
 
 int store_session_get(struct store *s, const char *key_id, const char *id,
                       struct session_row *out)

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "http/handlers/common.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -30,6 +31,20 @@ void respond_db_error(struct request *rq)
     response_fail(rq, RESULT_DB_BUSY, store_last_message(rq->store));
 }
 
+bool respond_missing(struct request *rq, int rc, const char *what)
+{
+    char *detail;
+
+    if (rc < 0)
+        respond_db_error(rq);
+    if (rc != 0)
+        return rc < 0;
+    detail = xasprintf("no %s with that id", what);
+    response_fail(rq, RESULT_NOT_FOUND, detail);
+    free(detail);
+    return true;
+}
+
 void execute_for(struct request *rq, const struct execution_request *er,
                  struct execution_result *res)
 {
@@ -51,8 +66,7 @@ void respond_execution_failure(struct request *rq,
     }
     w = response_fail_begin(RESULT_UNSAFE, res->detail);
     /* The blocked execution is recorded under this id. */
-    jw_key(w, "execution_id");
-    jw_str(w, er->id);
+    jw_kv_str(w, "execution_id", er->id);
     jw_key(w, "violations");
     jw_raw(w, res->violations_json, strlen(res->violations_json));
     jw_obj_close(w);

@@ -3,6 +3,8 @@
 #ifndef PYEXEC_HANDLERS_COMMON_H
 #define PYEXEC_HANDLERS_COMMON_H
 
+#include <stdbool.h>
+
 struct request;
 struct json;
 struct execution_request;
@@ -13,6 +15,10 @@ const struct json *body_json(struct request *rq);
 
 /* Answers 503 database_busy with the store's last message. */
 void respond_db_error(struct request *rq);
+
+/* Answers a lookup of what (by its id) that found nothing (rc 0: 404)
+ * or failed (rc < 0: 503); true when it answered, false for rc 1. */
+bool respond_missing(struct request *rq, int rc, const char *what);
 
 /* Runs er for the caller of rq; res must be released by the caller. */
 void execute_for(struct request *rq, const struct execution_request *er,

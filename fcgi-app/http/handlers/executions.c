@@ -26,10 +26,7 @@ void handle_execution_get(struct request *rq)
         return;
     }
     jw_free(w);
-    if (rc < 0)
-        respond_db_error(rq);
-    else
-        response_fail(rq, RESULT_NOT_FOUND, "no execution with that id");
+    respond_missing(rq, rc, "execution");
 }
 
 void handle_execution_list(struct request *rq)

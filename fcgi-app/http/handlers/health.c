@@ -28,35 +28,24 @@ void handle_health(struct request *rq)
     struct jw *w = jw_new();
 
     jw_obj_open(w);
-    jw_key(w, "status");
-    jw_str(w, healthy ? "healthy" : "unhealthy");
-    jw_key(w, "docker");
-    jw_str(w, docker_ok ? "connected" : "unreachable");
+    jw_kv_str(w, "status", healthy ? "healthy" : "unhealthy");
+    jw_kv_str(w, "docker", docker_ok ? "connected" : "unreachable");
     if (!docker_ok) {
-        jw_key(w, "docker_error");
-        jw_str(w, docker_err);
+        jw_kv_str(w, "docker_error", docker_err);
     }
-    jw_key(w, "database");
-    jw_str(w, db_ok ? "ok" : "error");
+    jw_kv_str(w, "database", db_ok ? "ok" : "error");
     if (!db_ok) {
-        jw_key(w, "database_error");
-        jw_str(w, db_err);
+        jw_kv_str(w, "database_error", db_err);
     }
     if (db_ok && store_pool_count(rq->store, &pc) == 0) {
         jw_key(w, "pool");
         jw_obj_open(w);
-        jw_key(w, "idle");
-        jw_int(w, pc.idle + pc.idle_owned);
-        jw_key(w, "starting");
-        jw_int(w, pc.creating);
-        jw_key(w, "busy");
-        jw_int(w, pc.claimed);
-        jw_key(w, "sessions");
-        jw_int(w, pc.session);
-        jw_key(w, "min_idle");
-        jw_int(w, rq->conf->pool_min_idle);
-        jw_key(w, "max");
-        jw_int(w, rq->conf->pool_max);
+        jw_kv_int(w, "idle", pc.idle + pc.idle_owned);
+        jw_kv_int(w, "starting", pc.creating);
+        jw_kv_int(w, "busy", pc.claimed);
+        jw_kv_int(w, "sessions", pc.session);
+        jw_kv_int(w, "min_idle", rq->conf->pool_min_idle);
+        jw_kv_int(w, "max", rq->conf->pool_max);
         jw_obj_close(w);
     }
     jw_obj_close(w);

@@ -37,35 +37,22 @@ static void safe_file_name(const char *name, char *out, size_t size)
 
 static void serve(struct request *rq, const char *raw)
 {
-    char id[40];
-    size_t n = strlen(raw);
-    struct image_blob b;
-    int rc;
-
     /* An optional extension: "<id>.png" */
     const char *dot = strchr(raw, '.');
+    size_t n = dot ? (size_t)(dot - raw) : strlen(raw);
+    char id[33] = "";
+    struct image_blob b;
+    int rc = 0;
 
-    if (dot)
-        n = (size_t)(dot - raw);
-    if (n != 32 || n >= sizeof(id)) {
-        response_fail(rq, RESULT_NOT_FOUND, "no image with that id");
-        return;
+    if (n == 32) {
+        memcpy(id, raw, n);
+        id[n] = '\0';
     }
-    memcpy(id, raw, n);
-    id[n] = '\0';
-    if (!is_safe_id(id, 32)) {
-        response_fail(rq, RESULT_NOT_FOUND, "no image with that id");
+    /* Anything but 32 safe characters is no image either. */
+    if (is_safe_id(id, 32))
+        rc = store_image_get(rq->store, id, &b);
+    if (respond_missing(rq, rc, "image"))
         return;
-    }
-    rc = store_image_get(rq->store, id, &b);
-    if (rc < 0) {
-        respond_db_error(rq);
-        return;
-    }
-    if (rc == 0) {
-        response_fail(rq, RESULT_NOT_FOUND, "no image with that id");
-        return;
-    }
     response_header(rq, "Cache-Control", "public, max-age=31536000, "
                     "immutable");
     response_header(rq, "X-Content-Type-Options", "nosniff");

@@ -35,13 +35,10 @@ static void respond(struct request *rq, const struct execution_result *res)
     }
     jw_obj_open(w);
     if (timed_out) {
-        jw_key(w, "error");
-        jw_str(w, "timeout");
-        jw_key(w, "detail");
-        jw_str(w, res->error_text);
+        jw_kv_str(w, "error", "timeout");
+        jw_kv_str(w, "detail", res->error_text);
     }
-    jw_key(w, "output");
-    jw_strn(w, buf_cstr(&out), out.len);
+    jw_kv_buf(w, "output", &out);
     jw_key(w, "images");
     jw_arr_open(w);
     for (size_t i = 0; i < res->n_files; i++)
@@ -52,8 +49,7 @@ static void respond(struct request *rq, const struct execution_result *res)
             free(url);
         }
     jw_arr_close(w);
-    jw_key(w, "status");
-    jw_str(w, res->status);
+    jw_kv_str(w, "status", res->status);
     jw_obj_close(w);
     buf_release(&out);
     response_json(rq, timed_out ? RESULT_TIMEOUT : RESULT_OK, w);

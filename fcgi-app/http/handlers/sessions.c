@@ -36,10 +36,8 @@ static void release(struct request *rq, const char *id)
     detail = xasprintf("Worker for user %s has been released.", id);
     w = jw_new();
     jw_obj_open(w);
-    jw_key(w, "status");
-    jw_str(w, "ok");
-    jw_key(w, "detail");
-    jw_str(w, detail);
+    jw_kv_str(w, "status", "ok");
+    jw_kv_str(w, "detail", detail);
     jw_obj_close(w);
     free(detail);
     response_json(rq, RESULT_OK, w);
@@ -80,32 +78,18 @@ void handle_session_get(struct request *rq)
     int rc = session_inspect(rq->app, rq->key->id, rq->params[0], &row,
                              &state);
 
-    if (rc < 0) {
-        respond_db_error(rq);
+    if (respond_missing(rq, rc, "session"))
         return;
-    }
-    if (rc == 0) {
-        response_fail(rq, RESULT_NOT_FOUND, "no session with that id");
-        return;
-    }
     w = jw_new();
     jw_obj_open(w);
-    jw_key(w, "session_id");
-    jw_str(w, row.id);
-    jw_key(w, "created_at");
-    jw_int(w, row.created_at);
-    jw_key(w, "last_used_at");
-    jw_int(w, row.last_used_at);
-    jw_key(w, "executions");
-    jw_int(w, row.executions);
-    jw_key(w, "memory_mb");
-    jw_int(w, row.memory_mb);
-    jw_key(w, "container");
-    jw_str(w, row.container[0] ? row.container : NULL);
-    jw_key(w, "container_state");
-    jw_str(w, state);
-    jw_key(w, "idle_timeout");
-    jw_int(w, rq->conf->session_idle_timeout);
+    jw_kv_str(w, "session_id", row.id);
+    jw_kv_int(w, "created_at", row.created_at);
+    jw_kv_int(w, "last_used_at", row.last_used_at);
+    jw_kv_int(w, "executions", row.executions);
+    jw_kv_int(w, "memory_mb", row.memory_mb);
+    jw_kv_str(w, "container", row.container[0] ? row.container : NULL);
+    jw_kv_str(w, "container_state", state);
+    jw_kv_int(w, "idle_timeout", rq->conf->session_idle_timeout);
     jw_obj_close(w);
     response_json(rq, RESULT_OK, w);
 }

@@ -39,32 +39,22 @@ void handle_status(struct request *rq)
     jw_obj_open(w);
     jw_key(w, "total_workers");
     jw_int(w, pc.idle + pc.idle_owned + pc.claimed + pc.session);
-    jw_key(w, "busy_workers");
-    jw_int(w, pc.claimed + pc.session);
-    jw_key(w, "idle_workers_in_pool");
-    jw_int(w, pc.idle + pc.idle_owned);
-    jw_key(w, "is_initializing");
-    jw_bool(w, !st->pool_initialized);
-    jw_key(w, "starting_workers");
-    jw_int(w, pc.creating);
-    jw_key(w, "sessions");
-    jw_int(w, sessions);
-    jw_key(w, "max_sessions");
-    jw_int(w, rq->conf->max_sessions);
-    jw_key(w, "pool_min_idle");
-    jw_int(w, rq->conf->pool_min_idle);
-    jw_key(w, "pool_max");
-    jw_int(w, rq->conf->pool_max);
+    jw_kv_int(w, "busy_workers", pc.claimed + pc.session);
+    jw_kv_int(w, "idle_workers_in_pool", pc.idle + pc.idle_owned);
+    jw_kv_bool(w, "is_initializing", !st->pool_initialized);
+    jw_kv_int(w, "starting_workers", pc.creating);
+    jw_kv_int(w, "sessions", sessions);
+    jw_kv_int(w, "max_sessions", rq->conf->max_sessions);
+    jw_kv_int(w, "pool_min_idle", rq->conf->pool_min_idle);
+    jw_kv_int(w, "pool_max", rq->conf->pool_max);
     jw_key(w, "isolation");
     jw_str(w, rq->conf->isolation == ISOLATION_PROCESS ? "process"
                                                        : "container");
     jw_key(w, "docker");
     jw_str(w, st->docker_up > 0 ? "connected" : st->docker_up < 0
                                                ? "unknown" : "unreachable");
-    jw_key(w, "fcgi_workers");
-    jw_int(w, fcgi_total);
-    jw_key(w, "fcgi_workers_busy");
-    jw_int(w, fcgi_busy);
+    jw_kv_int(w, "fcgi_workers", fcgi_total);
+    jw_kv_int(w, "fcgi_workers_busy", fcgi_busy);
     jw_key(w, "executions_served");
     jw_int(w, (long long)__atomic_load_n(&st->executions_served,
                                          __ATOMIC_RELAXED));
