@@ -23,7 +23,7 @@ struct program {
     bool in_session;            /* in the session's interpreter */
 };
 
-/* The runner's "exec" message for program p of er (sandbox/PROTOCOL.md):
+/* The runner's "exec" message for program p of er (runner/PROTOCOL.md):
  * a new string of *len bytes; caller frees. */
 char *render_runner_call(const struct conf *c,
                          const struct execution_request *er,

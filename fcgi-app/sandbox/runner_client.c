@@ -9,12 +9,12 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/filetype.h"
 #include "base/json.h"
 #include "base/util.h"
 
@@ -54,45 +54,6 @@ void runner_reply_release(struct runner_reply *r)
     }
     free(r->files);
     memset(r, 0, sizeof(*r));
-}
-
-int png_size(const unsigned char *p, size_t n, int *width, int *height)
-{
-    static const unsigned char sig[8] = {
-        0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
-    };
-    unsigned long w, h;
-
-    if (n < 33 || memcmp(p, sig, 8) != 0 || memcmp(p + 12, "IHDR", 4) != 0)
-        return -1;
-    w = (unsigned long)p[16] << 24 | (unsigned long)p[17] << 16
-        | (unsigned long)p[18] << 8 | p[19];
-    h = (unsigned long)p[20] << 24 | (unsigned long)p[21] << 16
-        | (unsigned long)p[22] << 8 | p[23];
-    if (w == 0 || h == 0 || w > 100000 || h > 100000)
-        return -1;
-    *width = (int)w;
-    *height = (int)h;
-    return 0;
-}
-
-const char *mime_for_name(const char *name)
-{
-    static const struct { const char *ext, *mime; } types[] = {
-        { ".png", "image/png" }, { ".jpg", "image/jpeg" },
-        { ".jpeg", "image/jpeg" }, { ".gif", "image/gif" },
-        { ".svg", "image/svg+xml" }, { ".csv", "text/csv" },
-        { ".txt", "text/plain" }, { ".json", "application/json" },
-        { ".html", "text/html" }, { ".pdf", "application/pdf" },
-        { ".xlsx", "application/vnd.openxmlformats-officedocument."
-                   "spreadsheetml.sheet" },
-    };
-    const char *dot = strrchr(name, '.');
-
-    for (size_t i = 0; dot && i < ARRAY_SIZE(types); i++)
-        if (strcasecmp(dot, types[i].ext) == 0)
-            return types[i].mime;
-    return "application/octet-stream";
 }
 
 struct frame_parser *frame_parser_new(const struct runner_limits *lim,
@@ -235,7 +196,7 @@ static int end_frame(struct frame_parser *fp, char *err)
         break;
     case 'i':
         if (++fp->images_seen > fp->lim->max_images
-            || png_size(p, n, &f.width, &f.height) < 0) {
+            || filetype_png_size(p, n, &f.width, &f.height) < 0) {
             r->images_dropped++;
             break;
         }
@@ -260,11 +221,11 @@ static int end_frame(struct frame_parser *fp, char *err)
             break;
         }
         f.name = xstrndup((const char *)p + 2, nl);
-        f.mime = mime_for_name(f.name);
+        f.mime = filetype_mime(f.name);
         f.len = n - 2 - nl;
         f.data = xmalloc(f.len ? f.len : 1);
         memcpy(f.data, p + 2 + nl, f.len);
-        if (png_size(f.data, f.len, &f.width, &f.height) < 0)
+        if (filetype_png_size(f.data, f.len, &f.width, &f.height) < 0)
             f.width = f.height = 0;
         add_file(r, &f);
         break;

@@ -1,7 +1,7 @@
-/* runner_client.h - the host side of sandbox/PROTOCOL.md: one execution over the
- * runner's unix socket.  Everything the runner sends is untrusted: frame
- * sizes, totals and PNG headers are checked here, and the deadline is
- * ours, not the runner's. */
+/* runner_client.h - the host side of runner/PROTOCOL.md: one execution
+ * over the runner's unix socket.  Everything the runner sends is
+ * untrusted: frame sizes, totals and PNG headers are checked here, and
+ * the deadline is ours, not the runner's. */
 #ifndef PYEXEC_RUNNER_CLIENT_H
 #define PYEXEC_RUNNER_CLIENT_H
 
@@ -46,7 +46,8 @@ struct runner_reply {
     int images_dropped, files_dropped;
 };
 
-void runner_reply_init(struct runner_reply *r, const struct runner_limits *lim);
+void runner_reply_init(struct runner_reply *r,
+                       const struct runner_limits *lim);
 void runner_reply_release(struct runner_reply *r);
 
 /* Sends req (a JSON object) and reads the reply into r until the result
@@ -57,11 +58,6 @@ void runner_reply_release(struct runner_reply *r);
 enum result runner_call(const char *sock_path, struct str req,
                         double deadline, const struct runner_limits *lim,
                         struct runner_reply *r, char *err);
-
-/* Parses a PNG header: 0 and the size, or -1 when it isn't a PNG. */
-int png_size(const unsigned char *p, size_t n, int *width, int *height);
-/* A MIME type for an output file name. */
-const char *mime_for_name(const char *name);
 
 /* Feeds raw reply bytes through the frame parser, as runner_call does;
  * for unit tests and the fuzzer.  Returns 1 when the result frame was

@@ -2,7 +2,7 @@
  * socket (or the connection being served) and a pipe that says stop.
  * Requests are parsed just enough to route them and to record them. */
 #include "config.h"
-#include "fake_docker.h"
+#include "fakes/fake_docker.h"
 
 #include <dirent.h>
 #include <errno.h>

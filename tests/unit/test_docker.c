@@ -17,7 +17,8 @@
 
 #include "base/buf.h"
 #include "docker/docker.h"
-#include "fake_docker.h"
+#include "fakes/fake_docker.h"
+#include "fakes/test_srcdir.h"
 #include "base/json.h"
 #include "base/util.h"
 
@@ -421,9 +422,8 @@ static void test_parse_error_is_cut_on_a_character(void **state)
 
 static char *read_seed(const char *name, size_t *n)
 {
-    const char *src = getenv("PYEXEC_SRCDIR");
-    char *path = xasprintf("%s/tests/fuzz/corpus/docker/%s",
-                           src ? src : TOP_SRCDIR, name);
+    char *path = xasprintf("%s/tests/fuzz/corpus/docker/%s", test_srcdir(),
+                           name);
     struct buf b = BUF_INIT(0);
     char tmp[4096];
     size_t k;

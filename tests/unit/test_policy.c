@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "policy/policy.h"
 #include "base/util.h"
+#include "fakes/test_srcdir.h"
 
 #define IMPORT POLICY_RULE_IMPORT
 #define CALL POLICY_RULE_CALL
@@ -608,8 +609,7 @@ static void test_conf_include_and_allow(void **state)
 
 static void test_shipped_conf_is_the_default(void **state)
 {
-    const char *srcdir = getenv("PYEXEC_SRCDIR");
-    char *path = xasprintf("%s/sandbox/policy.conf", srcdir ? srcdir : ".");
+    char *path = xasprintf("%s/sandbox/policy.conf", test_srcdir());
     struct buf a = BUF_INIT(0), b = BUF_INIT(0);
     char err[ERR_LEN] = "";
     struct policy *def = policy_default();
