@@ -10,8 +10,8 @@
 
 #include "base/conf.h"
 #include "base/log.h"
-#include "proc/master.h"
 #include "base/util.h"
+#include "proc/master.h"
 
 static void usage(FILE *f)
 {

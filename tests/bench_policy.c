@@ -13,9 +13,9 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/util.h"
 #include "policy/policy.h"
 #include "policy/pytok.h"
-#include "base/util.h"
 
 #define TARGET_BYTES (256 * 1024)
 

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "base/buf.h"
-#include "docker/docker.h"
 #include "base/util.h"
+#include "docker/docker.h"
 #include "fakes/test_srcdir.h"
 
 #define IMAGE "pyexec-test-tiny:2"

@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "policy/pytok.h"
 #include "base/util.h"
+#include "policy/pytok.h"
 
 static int read_file(const char *path, struct buf *b)
 {

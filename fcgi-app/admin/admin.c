@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/conf.h"
 #include "admin/admin_tables.h"
 #include "admin/doctor.h"
+#include "base/conf.h"
+#include "base/util.h"
 #include "store/store.h"
 #include "store/store_executions.h"
 #include "store/store_keys.h"
-#include "base/util.h"
 
 static struct store *open_db(const struct conf *c)
 {

@@ -21,11 +21,11 @@
 
 #include "base/addr.h"
 #include "base/conf.h"
+#include "base/util.h"
 #include "docker/docker.h"
 #include "policy/policy.h"
 #include "sandbox/sandbox.h"
 #include "store/store.h"
-#include "base/util.h"
 
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/local/share/pyexec"

@@ -3,7 +3,6 @@
  * no-new-privileges, read-only root, private IPC, capped logs), and the
  * checks that keep a Docker socket out of any container. */
 #include "config.h"
-#include "docker/docker_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "base/json.h"
 #include "base/util.h"
+#include "docker/docker_int.h"
 
 static bool mentions_socket(const char *s)
 {

@@ -2,9 +2,10 @@
  * header (stream, 3 zero bytes, big-endian length) and a payload, split
  * into stdout and stderr as they arrive, each kept up to its cap. */
 #include "config.h"
-#include "docker/docker_int.h"
 
 #include <string.h>
+
+#include "docker/docker_int.h"
 
 static void demux_keep(struct demux *m, struct buf *b, const char *p,
                        size_t n)

@@ -9,7 +9,6 @@
  * Replies are read into a bounded buffer (DOCKER_JSON_MAX); the log
  * stream is demultiplexed as it arrives (docker_demux.c). */
 #include "config.h"
-#include "docker/docker_int.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -21,6 +20,7 @@
 
 #include "base/json.h"
 #include "base/util.h"
+#include "docker/docker_int.h"
 
 /* ---- global init ---- */
 

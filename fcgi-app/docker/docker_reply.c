@@ -2,7 +2,6 @@
  * lists and error messages, from any bytes (they are exposed for unit
  * tests and the fuzzer), and the text helpers they need. */
 #include "config.h"
-#include "docker/docker_int.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -12,6 +11,7 @@
 
 #include "base/json.h"
 #include "base/util.h"
+#include "docker/docker_int.h"
 
 bool docker_is_alnum(char c)
 {

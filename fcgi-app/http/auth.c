@@ -8,12 +8,12 @@
 #include <strings.h>
 
 #include "base/conf.h"
+#include "base/sha256.h"
+#include "base/util.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "base/sha256.h"
 #include "store/store.h"
 #include "store/store_keys.h"
-#include "base/util.h"
 
 #define MAX_CONF_KEYS 64
 

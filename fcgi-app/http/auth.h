@@ -1,6 +1,6 @@
 /* auth.h - who is calling: API keys from the three accepted headers,
  * checked against config keys and the api_keys table; origin allow-list
- * and CORS.  Only the worker's dispatch calls these. */
+ * and CORS.  Only http/serve.c calls these. */
 #ifndef PYEXEC_AUTH_H
 #define PYEXEC_AUTH_H
 

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sandbox/app.h"
 #include "base/conf.h"
 #include "base/util.h"
+#include "sandbox/app.h"
 
 void *request_keep(struct request *rq, void *p)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "http/request.h"
 #include "base/util.h"
+#include "http/request.h"
 
 const char *response_reason(int status)
 {

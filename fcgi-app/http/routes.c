@@ -1,8 +1,8 @@
 /* routes.c - every endpoint pyexec serves, in one table. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
 #include "base/util.h"
+#include "http/handlers/handlers.h"
 
 const struct route route_table[] = {
     { HTTP_GET, "/health", handle_health, ROUTE_PUBLIC, "health" },

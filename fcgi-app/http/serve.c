@@ -6,14 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http/auth.h"
 #include "base/conf.h"
-#include "http/handlers/handlers.h"
 #include "base/log.h"
-#include "http/request.h"
-#include "http/response.h"
 #include "base/stats.h"
 #include "base/util.h"
+#include "http/auth.h"
+#include "http/handlers/handlers.h"
+#include "http/request.h"
+#include "http/response.h"
 
 #define ORIGIN_DENIED "this Origin is not in allowed_origins"
 

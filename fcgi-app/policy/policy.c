@@ -12,8 +12,8 @@
 
 #include "base/buf.h"
 #include "base/conf.h"
-#include "policy/policy_int.h"
 #include "base/util.h"
+#include "policy/policy_int.h"
 
 #define PAT_ATTRIBUTE PAT_GETATTR   /* rule kind only: a blocked name */
 

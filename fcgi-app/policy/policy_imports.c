@@ -4,13 +4,13 @@
  * (getattr(x, "name"), __import__("os") and the other import
  * functions). */
 #include "config.h"
-#include "policy/policy_scan.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "base/util.h"
+#include "policy/policy_scan.h"
 #include "policy/pytok.h"
 
 static bool is_plain_name(const struct scan *s, size_t i)

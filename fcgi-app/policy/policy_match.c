@@ -2,12 +2,12 @@
  * names: stepping a chain's state through a component, binding names to
  * states, and reporting matches and blocked attributes as violations. */
 #include "config.h"
-#include "policy/policy_scan.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "policy/policy_scan.h"
 
 void scan_violation(struct scan *s, const char *rule, const char *name,
                       size_t n, const struct stok *at)

@@ -9,7 +9,6 @@
  * pytok_new, and nothing recurses. */
 #include "config.h"
 #include "policy/pytok.h"
-#include "policy/pytok_int.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,6 +17,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "policy/pytok_int.h"
 
 /* Character classes. */
 enum {

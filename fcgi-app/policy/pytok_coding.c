@@ -2,9 +2,10 @@
  * first two lines that names a source's codec, found as CPython finds
  * it (see pytok_find_coding in pytok.h). */
 #include "config.h"
-#include "policy/pytok.h"
 
 #include <string.h>
+
+#include "policy/pytok.h"
 
 static bool is_coding_char(unsigned c)
 {

@@ -2,10 +2,11 @@
  * pytok_string_value in pytok.h): prefixes, quotes and escapes decoded,
  * as Python decodes them, into UTF-8. */
 #include "config.h"
-#include "policy/pytok.h"
 
 #include <stdint.h>
 #include <string.h>
+
+#include "policy/pytok.h"
 
 static int hex_digit(unsigned c)
 {

@@ -4,10 +4,11 @@
  * scripts/gen-nfkc-table from the Unicode data of python3's
  * unicodedata. */
 #include "config.h"
-#include "policy/pytok_int.h"
 
 #include <stdint.h>
 #include <string.h>
+
+#include "policy/pytok_int.h"
 
 struct nfkc_run {
     uint32_t lo, hi;

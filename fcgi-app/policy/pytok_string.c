@@ -2,10 +2,11 @@
  * plain strings, and the literal text and format specs of f-strings,
  * whose replacement fields pytok.c's code lexer reads. */
 #include "config.h"
-#include "policy/pytok_int.h"
 
 #include <stdint.h>
 #include <string.h>
+
+#include "policy/pytok_int.h"
 
 /* Skips the character after a backslash inside a string, at p, and
  * returns the offset after it; SIZE_MAX (with the error set) on a NUL or

@@ -28,7 +28,6 @@
  */
 #include "config.h"
 #include "proc/keeper.h"
-#include "proc/signals.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -40,15 +39,16 @@
 #include <unistd.h>
 
 #include "base/conf.h"
-#include "docker/docker.h"
 #include "base/log.h"
-#include "sandbox/sandbox.h"
 #include "base/stats.h"
+#include "base/util.h"
+#include "docker/docker.h"
+#include "proc/signals.h"
+#include "sandbox/sandbox.h"
 #include "store/store.h"
 #include "store/store_executions.h"
 #include "store/store_pool.h"
 #include "store/store_sessions.h"
-#include "base/util.h"
 
 #define THREADS 4
 #define MAX_TASKS 1024

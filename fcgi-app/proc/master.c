@@ -42,15 +42,15 @@
 
 #include "base/addr.h"
 #include "base/conf.h"
+#include "base/log.h"
+#include "base/stats.h"
+#include "base/util.h"
+#include "policy/policy.h"
 #include "proc/keeper.h"
 #include "proc/signals.h"
-#include "base/log.h"
-#include "policy/policy.h"
-#include "base/stats.h"
+#include "proc/worker.h"
 #include "store/store.h"
 #include "store/store_keys.h"
-#include "base/util.h"
-#include "proc/worker.h"
 
 #define MAX_CHILDREN (2 * 256 + 2)
 #define KEEPER_SLOT (STATS_MAX_WORKERS - 1)

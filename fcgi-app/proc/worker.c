@@ -5,7 +5,6 @@
  * and accept(2), the master's repeated SIGTERM wakes us.) */
 #include "config.h"
 #include "proc/worker.h"
-#include "proc/signals.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -15,16 +14,17 @@
 
 #include <fcgiapp.h>
 
-#include "sandbox/app.h"
-#include "http/auth.h"
 #include "base/conf.h"
-#include "docker/docker.h"
-#include "http/serve.h"
 #include "base/log.h"
-#include "http/request.h"
 #include "base/stats.h"
-#include "store/store.h"
 #include "base/util.h"
+#include "docker/docker.h"
+#include "http/auth.h"
+#include "http/request.h"
+#include "http/serve.h"
+#include "proc/signals.h"
+#include "sandbox/app.h"
+#include "store/store.h"
 
 static volatile sig_atomic_t stop;
 

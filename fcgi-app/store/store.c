@@ -8,8 +8,8 @@
 
 #include "base/json.h"
 #include "base/log.h"
-#include "store/store_int.h"
 #include "base/util.h"
+#include "store/store_int.h"
 
 int store_fail(struct store *s, int rc)
 {

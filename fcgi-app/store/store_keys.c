@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "base/sha256.h"
-#include "store/store_int.h"
 #include "base/util.h"
+#include "store/store_int.h"
 
 #define KEY_COLS "id, name, max_concurrent, rate_per_minute, created_at," \
     " coalesce(revoked_at, 0)"

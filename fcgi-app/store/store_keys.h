@@ -3,8 +3,9 @@
 #ifndef PYEXEC_STORE_KEYS_H
 #define PYEXEC_STORE_KEYS_H
 
-#include "store/store.h"
 #include <stdint.h>
+
+#include "store/store.h"
 
 struct store;
 

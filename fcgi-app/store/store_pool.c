@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_int.h"
 #include "base/util.h"
+#include "store/store_int.h"
 
 #define POOL_COLS "name, coalesce(docker_id, ''), state,"                   \
     " coalesce(owner_key, ''), memory_mb, uses, coalesce(claimed_by, 0),"   \

@@ -6,9 +6,10 @@
 #ifndef PYEXEC_STORE_POOL_H
 #define PYEXEC_STORE_POOL_H
 
-#include "store/store.h"
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "store/store.h"
 
 struct store;
 

@@ -4,8 +4,8 @@
 
 #include <stdlib.h>
 
-#include "store/store_int.h"
 #include "base/util.h"
+#include "store/store_int.h"
 
 #define SESSION_COLS "key_id, id, coalesce(container, ''), created_at,"    \
     " last_used_at, executions, memory_mb"

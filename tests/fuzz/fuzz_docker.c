@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "docker/docker.h"
 #include "base/util.h"
+#include "docker/docker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "base/conf.h"
-#include "exec/execution_request.h"
 #include "base/json.h"
-#include "http/request.h"
 #include "base/util.h"
+#include "exec/execution_request.h"
+#include "http/request.h"
 
 static struct conf cfg;
 

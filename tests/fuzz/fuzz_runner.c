@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sandbox/runner_client.h"
 #include "base/util.h"
+#include "sandbox/runner_client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

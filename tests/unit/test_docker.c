@@ -16,11 +16,11 @@
 #include <cmocka.h>
 
 #include "base/buf.h"
+#include "base/json.h"
+#include "base/util.h"
 #include "docker/docker.h"
 #include "fakes/fake_docker.h"
 #include "fakes/test_srcdir.h"
-#include "base/json.h"
-#include "base/util.h"
 
 #define ID64 "4f1c0a8e9b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e"
 

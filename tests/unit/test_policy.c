@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "base/buf.h"
-#include "policy/policy.h"
 #include "base/util.h"
 #include "fakes/test_srcdir.h"
+#include "policy/policy.h"
 
 #define IMPORT POLICY_RULE_IMPORT
 #define CALL POLICY_RULE_CALL

@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "base/buf.h"
-#include "policy/pytok.h"
 #include "base/util.h"
+#include "policy/pytok.h"
 
 /* Tokenizes src into "TYPE(text)@line:col ..." (no text for layout
  * tokens).  Returns 0, or -1 with the error in err. */

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "http/router.h"
 #include "base/util.h"
+#include "http/router.h"
 
 static void h(struct request *rq) { (void)rq; }
 

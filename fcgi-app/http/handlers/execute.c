@@ -3,7 +3,6 @@
  * read: output/error for 002 and 003, stdout/stderr/exit_code/status/
  * execution_id for 004, result_text/result_base64 for 001. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
 #include "base/json.h"
 #include "base/util.h"
@@ -11,6 +10,7 @@
 #include "exec/execution_request.h"
 #include "exec/render.h"
 #include "http/handlers/common.h"
+#include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
 

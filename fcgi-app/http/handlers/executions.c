@@ -2,18 +2,18 @@
  * own records only; anyone else's is a 404, not a 403, so ids can't be
  * probed. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
 #include <stdio.h>
 
+#include "base/json.h"
+#include "base/util.h"
 #include "http/auth.h"
 #include "http/handlers/common.h"
-#include "base/json.h"
+#include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "store/store.h"
 #include "store/store_executions.h"
-#include "base/util.h"
 
 void handle_execution_get(struct request *rq)
 {

@@ -1,5 +1,6 @@
-/* handlers.h - the HTTP endpoints and the route table that names them.
- * Handlers are the only code that knows HTTP status codes. */
+/* handlers.h - the HTTP endpoints, and the route table (http/routes.c)
+ * that names them.  A handler answers with a result (response_fail,
+ * response_json), whose status http/response.c decides. */
 #ifndef PYEXEC_HANDLERS_H
 #define PYEXEC_HANDLERS_H
 

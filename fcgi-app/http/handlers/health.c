@@ -2,17 +2,17 @@
  * answers a real ping, and how the pool stands.  Public: load balancers
  * call it without a key. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
-#include "sandbox/app.h"
 #include "base/conf.h"
 #include "base/json.h"
+#include "base/stats.h"
+#include "base/util.h"
+#include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "base/stats.h"
+#include "sandbox/app.h"
 #include "store/store.h"
 #include "store/store_pool.h"
-#include "base/util.h"
 
 /* A hung daemon must not hang health checks. */
 #define HEALTH_DOCKER_TIMEOUT_MS 2000

@@ -4,18 +4,18 @@
  * images are sent as downloads, and nothing is ever rendered as active
  * content on our origin. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "http/handlers/common.h"
+#include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "store/store.h"
 #include "store/store_executions.h"
 #include "store/store_images.h"
-#include "base/util.h"
 
 /* The name the program chose, reduced to characters that can't confuse a
  * header or a browser's download bar (no quotes, no bidi controls). */

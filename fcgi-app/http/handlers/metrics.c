@@ -3,19 +3,19 @@
  * sandbox acquisition, run and total phases, pool and session gauges,
  * Docker errors. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/stats.h"
+#include "base/util.h"
 #include "exec/execution.h"
+#include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "base/stats.h"
 #include "store/store.h"
 #include "store/store_pool.h"
 #include "store/store_sessions.h"
-#include "base/util.h"
 
 static uint64_t load(const uint64_t *p)
 {

@@ -1,10 +1,10 @@
 /* openapi.c - GET /openapi.json: the API description, compiled in from
  * docs/openapi.json so the document always matches the binary. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
 #include <stddef.h>
 
+#include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
 

@@ -3,19 +3,19 @@
  * API documents: 400 bad parameters, 401, 405, 504 on timeout.  Images
  * are listed as URLs under /image/{filename}. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "http/handlers/common.h"
 #include "base/conf.h"
+#include "base/json.h"
+#include "base/util.h"
 #include "exec/execution.h"
 #include "exec/execution_request.h"
-#include "base/json.h"
+#include "http/handlers/common.h"
+#include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "base/util.h"
 
 static void respond(struct request *rq, const struct execution_result *res)
 {

@@ -1,7 +1,6 @@
 /* sessions.c - POST /release (seed 001), GET and DELETE /sessions/{id}.
  * A session belongs to the key that made it: other keys get 404. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "exec/execution_request.h"
 #include "http/auth.h"
 #include "http/handlers/common.h"
+#include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "sandbox/session.h"

@@ -2,18 +2,18 @@
  * busy_workers, idle_workers_in_pool, is_initializing) plus sessions,
  * FastCGI workers, executions served and uptime. */
 #include "config.h"
-#include "http/handlers/handlers.h"
 
-#include "http/handlers/common.h"
 #include "base/conf.h"
 #include "base/json.h"
+#include "base/stats.h"
+#include "base/util.h"
+#include "http/handlers/common.h"
+#include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "base/stats.h"
 #include "store/store.h"
 #include "store/store_pool.h"
 #include "store/store_sessions.h"
-#include "base/util.h"
 
 void handle_status(struct request *rq)
 {
