@@ -7,7 +7,8 @@
 
 #include "base/util.h"
 
-int filetype_png_size(const unsigned char *p, size_t n, int *width, int *height)
+int filetype_png_size(const unsigned char *p, size_t n, int *width,
+                      int *height)
 {
     static const unsigned char sig[8] = {
         0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'

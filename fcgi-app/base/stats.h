@@ -41,7 +41,8 @@ struct stats {
     uint64_t docker_errors;
     uint64_t containers_created, containers_removed;
     int pool_initialized;       /* the pool reached pool_min_idle once */
-    int docker_up;              /* keeper's last ping: 1 up, 0 down, -1 not yet */
+    int docker_up;              /* keeper's last ping: 1 up, 0 down,
+                                 * -1 not yet */
 };
 
 /* Upper bounds of the latency buckets, in ms (the last is +Inf). */

@@ -14,7 +14,7 @@ struct request;
 struct store;
 
 struct principal {
-    char id[STORE_KEY_ID_LEN];                /* key id: records and sessions hang off it */
+    char id[STORE_KEY_ID_LEN];  /* records and sessions hang off it */
     long max_concurrent;        /* 0: unlimited */
     long rate_per_minute;       /* 0: unlimited */
 };

@@ -222,7 +222,7 @@ out:
 }
 
 struct frame *scan_frame_push(struct scan *s, unsigned kind,
-                                unsigned close, size_t head)
+                              unsigned close, size_t head)
 {
     struct frame *f;
     size_t nw = s->nw;
@@ -319,7 +319,7 @@ static void getattr_close(struct scan *s, const struct frame *f)
         prefix_name(s, f->arg0, &name);
         buf_append_str(&name, ".*");
         scan_violation(s, POLICY_RULE_CALL, name.data, name.len,
-                  &s->toks[f->head]);
+                       &s->toks[f->head]);
         buf_release(&name);
     }
 }
@@ -339,7 +339,7 @@ static void import_close(struct scan *s, const struct frame *f)
 
     if (!lit_ok(l)) {
         scan_violation(s, POLICY_RULE_CALL, pt->name, strlen(pt->name),
-                  &s->toks[f->head]);
+                       &s->toks[f->head]);
         return;
     }
     /* pkgutil.resolve_name("os:system") */

@@ -10,7 +10,7 @@
 #include "policy/policy_scan.h"
 
 void scan_violation(struct scan *s, const char *rule, const char *name,
-                      size_t n, const struct stok *at)
+                    size_t n, const struct stok *at)
 {
     struct policy_result *r = s->out;
 
@@ -40,7 +40,7 @@ bool scan_has_match(const struct scan *s, const uint64_t *st)
 }
 
 bool scan_report_match(struct scan *s, const uint64_t *st, int sym,
-                         const char *name, size_t head)
+                       const char *name, size_t head)
 {
     const struct policy *p = s->p;
     const struct pattern *pt = NULL;
@@ -72,8 +72,8 @@ bool scan_report_match(struct scan *s, const uint64_t *st, int sym,
     }
     n = strlen(name);
     scan_violation(s, pt->kind == PAT_MODULE ? POLICY_RULE_IMPORT
-                                        : POLICY_RULE_CALL,
-              name, n, &s->toks[head]);
+                                             : POLICY_RULE_CALL,
+                   name, n, &s->toks[head]);
     return true;
 }
 
@@ -108,7 +108,7 @@ static void advance(struct scan *s, uint64_t *next, const uint64_t *prev,
 }
 
 void scan_step(struct scan *s, uint64_t *next, const uint64_t *prev,
-                 int sym, unsigned flags)
+               int sym, unsigned flags)
 {
     const struct policy *p = s->p;
     struct ssym *y = &s->syms[sym];

@@ -251,7 +251,7 @@ void scan_chain_end(struct scan *s, size_t end)
         const struct pattern *pt = &p->pats[p->pos[b].pat];
 
         scan_violation(s, POLICY_RULE_CALL, pt->name, strlen(pt->name),
-                  &s->toks[s->chain_head]);
+                       &s->toks[s->chain_head]);
     }
     bits_or(s->st_rhs, s->cur, nw);
     bits_or(s->st_all, s->cur, nw);
@@ -305,7 +305,7 @@ static void on_name(struct scan *s, size_t i)
         /* A trailer after something that is not a chain (a keyword, an
          * operator) still starts patterns: ").os.system". */
         scan_step(s, s->cur, NULL, t->sym,
-             is_trailer ? STEP_ALIAS : STEP_HEAD | STEP_ALIAS);
+                  is_trailer ? STEP_ALIAS : STEP_HEAD | STEP_ALIAS);
         scan_chain_resume(s, i);
     }
     scan_check_attribute(s, t->sym, t);
@@ -359,7 +359,8 @@ static void on_op(struct scan *s, size_t i)
     case OP_LSQB:
     case OP_LBRACE:
         scan_chain_end(s, i);
-        scan_frame_push(s, FR_PLAIN, t->op == OP_LSQB ? OP_RSQB : OP_RBRACE, i);
+        scan_frame_push(s, FR_PLAIN, t->op == OP_LSQB ? OP_RSQB : OP_RBRACE,
+                        i);
         return;
     case OP_RPAR:
     case OP_RSQB:

@@ -441,7 +441,7 @@ static void tick(struct keeper *k)
     }
     if (now >= k->next_purge && cfg->retention_days > 0) {
         long n = store_execution_purge(k->s, wall_ms()
-                                  - cfg->retention_days * 86400000LL);
+                                       - cfg->retention_days * 86400000LL);
 
         if (n > 0)
             log_info("purged %ld execution record(s) older than %ld days", n,

@@ -20,7 +20,8 @@ struct migration {
     const char *name;
     const char *sql;
 };
-/* Generated from the sql/NNN_name.sql files; ends with a { 0, NULL, NULL } row. */
+/* Generated from the sql/NNN_name.sql files; ends with a { 0, NULL, NULL }
+ * row. */
 extern const struct migration store_migrations[];
 
 /* Opens path (creating it), sets WAL, synchronous=NORMAL and the busy

@@ -41,7 +41,8 @@ enum result store_execution_admit(struct store *s,
                                   const char **which);
 
 /* status 'running' with the container that runs it. */
-int store_execution_started(struct store *s, const char *id, const char *container);
+int store_execution_started(struct store *s, const char *id,
+                            const char *container);
 
 /* The outcome of an execution (fields may be NULL). */
 struct execution_done {
@@ -63,7 +64,7 @@ struct execution_done {
     const char *timings;        /* JSON */
 };
 int store_execution_finish(struct store *s, const char *id,
-                      const struct execution_done *d);
+                           const struct execution_done *d);
 
 /* Stores a blocked execution in one step: RESULT_OK, RESULT_DUPLICATE
  * when the id exists, else the database's reason. */
@@ -81,11 +82,11 @@ int store_execution_interrupt_all(struct store *s);
 /* Writes the record as a JSON object into w.  1 found, 0 not found (or
  * owned by another key), -1 on error.  base_url prefixes image urls. */
 int store_execution_write(struct store *s, const char *id, const char *key_id,
-                     const char *base_url, bool full, struct jw *w);
+                          const char *base_url, bool full, struct jw *w);
 /* Writes {"executions": [...], "next_before": ...} for a key: newest
  * first, created before `before` (ms; 0 = now), at most limit. */
 int store_execution_list(struct store *s, const char *key_id, int64_t before,
-                    int limit, struct jw *w);
+                         int limit, struct jw *w);
 
 /* Deletes executions (and their images) created before cutoff_ms;
  * returns the number deleted or -1. */

@@ -19,7 +19,7 @@ void handle_execution_get(struct request *rq)
 {
     struct jw *w = jw_new();
     int rc = store_execution_write(rq->store, rq->params[0], rq->key->id,
-                              request_base_url(rq), true, w);
+                                   request_base_url(rq), true, w);
 
     if (rc == 1) {
         response_json(rq, RESULT_OK, w);
