@@ -17,7 +17,6 @@
 #include "base/util.h"
 #include "exec/execution_request.h"
 #include "exec/render.h"
-#include "http/auth.h"
 #include "policy/policy.h"
 #include "sandbox/app.h"
 #include "sandbox/pool.h"
@@ -25,6 +24,7 @@
 #include "store/store.h"
 #include "store/store_executions.h"
 #include "store/store_images.h"
+#include "store/store_keys.h"
 
 /* Our deadline for the runner: its own timeout plus time to report. */
 #define RUNNER_GRACE_MS 2000

@@ -7,17 +7,11 @@
 #include <stdbool.h>
 
 #include "base/result.h"
-#include "store/store.h"
+#include "store/store_keys.h"
 
 struct conf;
 struct request;
 struct store;
-
-struct principal {
-    char id[STORE_KEY_ID_LEN];  /* records and sessions hang off it */
-    long max_concurrent;        /* 0: unlimited */
-    long rate_per_minute;       /* 0: unlimited */
-};
 
 /* Hashes the config keys once per process. */
 void auth_init(const struct conf *c);

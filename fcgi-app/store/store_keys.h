@@ -9,6 +9,15 @@
 
 struct store;
 
+/* Who a request runs for: the key that authenticated it and the limits
+ * that apply (http/auth.c fills it). */
+struct principal {
+    char id[STORE_KEY_ID_LEN];  /* records and sessions hang off it */
+    long max_concurrent;        /* 0: unlimited */
+    long rate_per_minute;       /* 0: unlimited */
+};
+
+/* A row of api_keys. */
 struct key_info {
     char id[STORE_KEY_ID_LEN];
     char name[128];
