@@ -33,6 +33,7 @@
 
 #define LINE_LEN 1024
 #define CONNECT_TIMEOUT_MS 2000
+#define DOCTOR_DOCKER_TIMEOUT_MS 5000
 
 static const char *const verdict_names[] = { "ok", "warn", "FAIL" };
 
@@ -189,7 +190,7 @@ static struct docker *check_docker(struct doctor *dr)
                "tcp://host:port", c->docker_host, err);
         return NULL;
     }
-    docker_set_timeout(d, 5000);
+    docker_set_timeout(d, DOCTOR_DOCKER_TIMEOUT_MS);
     if (docker_ping(d, err) < 0
         || docker_version(d, version, sizeof(version), api, sizeof(api),
                           err) < 0) {

@@ -52,6 +52,9 @@
 
 #define THREADS 4
 #define MAX_TASKS 1024
+/* The keeper's Docker calls wait less than the default: a stuck call
+ * must not hold up the pings and the pool for long. */
+#define KEEPER_DOCKER_TIMEOUT_MS 10000
 #define PING_EVERY_MS 1000
 #define ORPHANS_EVERY_MS 60000
 #define PURGE_EVERY_MS 3600000
@@ -342,7 +345,7 @@ static void sweep_orphans(struct keeper *k)
     struct orphan_ctx oc = { k, 0 };
     char label[96], err[ERR_LEN];
 
-    snprintf(label, sizeof(label), "pyexec.instance=%s", instance);
+    sandbox_label(instance, label, sizeof(label));
     if (docker_list(k->d, label, orphan_cb, &oc, err) < 0) {
         log_warn("listing containers: %s", err);
         return;
@@ -490,7 +493,7 @@ void keeper_run(const struct keeper_args *a)
         _exit(3);
     }
     snprintf(instance, sizeof(instance), "%s", store_instance_id(k.s));
-    docker_set_timeout(k.d, 10000);
+    docker_set_timeout(k.d, KEEPER_DOCKER_TIMEOUT_MS);
     ping(&k);
     if (a->fresh_start) {
         recover(&k);

@@ -16,6 +16,11 @@
 #include "base/log.h"
 #include "base/util.h"
 
+void sandbox_label(const char *instance, char *out, size_t n)
+{
+    snprintf(out, n, "pyexec.instance=%s", instance);
+}
+
 void sandbox_new_name(const char *instance, char name[SANDBOX_NAME_LEN])
 {
     unsigned char r[6];
@@ -106,8 +111,7 @@ int sandbox_create(struct docker *d, const struct conf *c,
     /* mkdir honours the umask; the runner needs group write. */
     chmod(dir, 0770);
     snprintf(gid, sizeof(gid), "%d", (int)getegid());
-    snprintf(label_inst, sizeof(label_inst), "pyexec.instance=%s",
-             spec->instance);
+    sandbox_label(spec->instance, label_inst, sizeof(label_inst));
     snprintf(tmp_opts, sizeof(tmp_opts), "rw,nosuid,nodev,size=%ldm,"
              "mode=1777", c->tmpfs_mb);
     snprintf(work_opts, sizeof(work_opts), "rw,nosuid,nodev,size=%ldm,"

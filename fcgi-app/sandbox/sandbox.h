@@ -6,6 +6,7 @@
 #define PYEXEC_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "docker/docker.h"
 
@@ -28,6 +29,10 @@ struct sandbox_spec {
     const char *name;
     long memory_mb;
 };
+
+/* The label of every container of instance ("pyexec.instance=<id>"),
+ * written into out (n bytes). */
+void sandbox_label(const char *instance, char *out, size_t n);
 
 /* A fresh unique container name for instance: pyexec-<instance>-<hex>. */
 void sandbox_new_name(const char *instance, char name[SANDBOX_NAME_LEN]);
