@@ -150,90 +150,91 @@ static void test_aliases_and_nulls(void **state)
     }
 }
 
+/* Bad bodies, the result and what the message must say. */
+static const struct {
+    const char *body;
+    enum result r;
+    const char *err;
+} bad_cases[] = {
+    { "{}", RESULT_INVALID_REQUEST, "code is required" },
+    { "{\"code\": null}", RESULT_INVALID_REQUEST, "code is required" },
+    { "{\"code\": 1}", RESULT_INVALID_REQUEST,
+      "code must be a string, not number" },
+    { "{\"code\": \"" "0123456789012345678901234567890123456789"
+      "01234567890123456789012345\"}", RESULT_TOO_LARGE,
+      "code is 66 bytes; max_code_bytes is 64" },
+    { "{\"code\": \"1\", \"language\": \"ruby\"}",
+      RESULT_INVALID_REQUEST, "language 'ruby' is not supported" },
+    { "{\"code\": \"1\", \"language\": 3}", RESULT_INVALID_REQUEST,
+      "language must be a string" },
+    { "{\"code\": \"1\", \"input_data\": 3}", RESULT_INVALID_REQUEST,
+      "input_data must be a string" },
+    { "{\"code\": \"1\", \"timeout\": \"5\"}", RESULT_INVALID_REQUEST,
+      "timeout must be a number of seconds, not string" },
+    { "{\"code\": \"1\", \"timeout\": 0}", RESULT_INVALID_REQUEST,
+      "timeout must be above 0 and at most 10 seconds" },
+    { "{\"code\": \"1\", \"timeout\": 10.5}", RESULT_INVALID_REQUEST,
+      "at most 10 seconds" },
+    { "{\"code\": \"1\", \"max_memory_mb\": 64.5}",
+      RESULT_INVALID_REQUEST, "max_memory_mb must be an integer" },
+    { "{\"code\": \"1\", \"max_memory_mb\": 15}", RESULT_INVALID_REQUEST,
+      "max_memory_mb must be between 16 and 512" },
+    { "{\"code\": \"1\", \"max_memory_mb\": 513}",
+      RESULT_INVALID_REQUEST, "between 16 and 512" },
+    { "{\"code\": \"1\", \"execution_id\": \"a b\"}",
+      RESULT_INVALID_REQUEST, "execution_id must match" },
+    { "{\"code\": \"1\", \"execution_id\": \"a\\u0000b\"}",
+      RESULT_INVALID_REQUEST, "execution_id must match" },
+    { "{\"code\": \"1\", \"execution_id\": \"\"}",
+      RESULT_INVALID_REQUEST, "execution_id must match" },
+    { "{\"code\": \"1\", \"execution_id\": 7}", RESULT_INVALID_REQUEST,
+      "execution_id must be a string" },
+    { "{\"code\": \"1\", \"user_uuid\": \"a/b\"}",
+      RESULT_INVALID_REQUEST, "user_uuid must be 1-128 characters" },
+    { "{\"code\": \"1\", \"session_id\": \"\"}", RESULT_INVALID_REQUEST,
+      "session_id must be 1-128 characters" },
+    { "{\"code\": \"1\", \"variables\": [1]}", RESULT_INVALID_REQUEST,
+      "variables must be a JSON object of name: value, not array" },
+    { "{\"code\": \"1\", \"variables\": {\"1a\": 1}}",
+      RESULT_INVALID_REQUEST, "'1a' is not a valid Python identifier" },
+    { "{\"code\": \"1\", \"variables\": {\"lambda\": 1}}",
+      RESULT_INVALID_REQUEST, "'lambda' is not a valid Python" },
+    { "{\"code\": \"1\", \"variables\": {\"a-b\": 1}}",
+      RESULT_INVALID_REQUEST, "'a-b' is not a valid Python" },
+    { "{\"code\": \"1\", \"test_cases\": {}}", RESULT_INVALID_REQUEST,
+      "test_cases must be an array of objects, not object" },
+    { "{\"code\": \"1\", \"test_cases\": [1]}", RESULT_INVALID_REQUEST,
+      "test_cases[0] must be an object" },
+    { "{\"code\": \"1\", \"test_cases\": [{}, {\"code\": 1}]}",
+      RESULT_INVALID_REQUEST, "test_cases[1].code must be a string" },
+    { "{\"code\": \"1\", \"test_cases\": [{\"input\": 1}]}",
+      RESULT_INVALID_REQUEST, "test_cases[0].input must be a string" },
+    { "{\"code\": \"1\", \"test_cases\": [{\"stdin\": []}]}",
+      RESULT_INVALID_REQUEST, "test_cases[0].stdin must be a string" },
+    { "{\"code\": \"1\", \"test_cases\":"
+      " [{\"expected_output\": false}]}", RESULT_INVALID_REQUEST,
+      "test_cases[0].expected_output must be a string" },
+    { "{\"code\": \"1\", \"session_id\": \"s\", \"test_cases\": [{}]}",
+      RESULT_INVALID_REQUEST, "can't be combined with session_id" },
+    { "{\"code\": \"1\", \"stop_on_first_failure\": 1}",
+      RESULT_INVALID_REQUEST, "stop_on_first_failure must be true or" },
+    /* The first bad field is the one reported. */
+    { "{\"code\": \"1\", \"timeout\": -1, \"language\": \"c\"}",
+      RESULT_INVALID_REQUEST, "language 'c'" },
+};
+
 static void test_bad_input(void **state)
 {
-    static const struct {
-        const char *body;
-        enum result r;
-        const char *err;        /* what the message must say */
-    } cases[] = {
-        { "{}", RESULT_INVALID_REQUEST, "code is required" },
-        { "{\"code\": null}", RESULT_INVALID_REQUEST, "code is required" },
-        { "{\"code\": 1}", RESULT_INVALID_REQUEST,
-          "code must be a string, not number" },
-        { "{\"code\": \"" "0123456789012345678901234567890123456789"
-          "01234567890123456789012345\"}", RESULT_TOO_LARGE,
-          "code is 66 bytes; max_code_bytes is 64" },
-        { "{\"code\": \"1\", \"language\": \"ruby\"}",
-          RESULT_INVALID_REQUEST, "language 'ruby' is not supported" },
-        { "{\"code\": \"1\", \"language\": 3}", RESULT_INVALID_REQUEST,
-          "language must be a string" },
-        { "{\"code\": \"1\", \"input_data\": 3}", RESULT_INVALID_REQUEST,
-          "input_data must be a string" },
-        { "{\"code\": \"1\", \"timeout\": \"5\"}", RESULT_INVALID_REQUEST,
-          "timeout must be a number of seconds, not string" },
-        { "{\"code\": \"1\", \"timeout\": 0}", RESULT_INVALID_REQUEST,
-          "timeout must be above 0 and at most 10 seconds" },
-        { "{\"code\": \"1\", \"timeout\": 10.5}", RESULT_INVALID_REQUEST,
-          "at most 10 seconds" },
-        { "{\"code\": \"1\", \"max_memory_mb\": 64.5}",
-          RESULT_INVALID_REQUEST, "max_memory_mb must be an integer" },
-        { "{\"code\": \"1\", \"max_memory_mb\": 15}", RESULT_INVALID_REQUEST,
-          "max_memory_mb must be between 16 and 512" },
-        { "{\"code\": \"1\", \"max_memory_mb\": 513}",
-          RESULT_INVALID_REQUEST, "between 16 and 512" },
-        { "{\"code\": \"1\", \"execution_id\": \"a b\"}",
-          RESULT_INVALID_REQUEST, "execution_id must match" },
-        { "{\"code\": \"1\", \"execution_id\": \"a\\u0000b\"}",
-          RESULT_INVALID_REQUEST, "execution_id must match" },
-        { "{\"code\": \"1\", \"execution_id\": \"\"}",
-          RESULT_INVALID_REQUEST, "execution_id must match" },
-        { "{\"code\": \"1\", \"execution_id\": 7}", RESULT_INVALID_REQUEST,
-          "execution_id must be a string" },
-        { "{\"code\": \"1\", \"user_uuid\": \"a/b\"}",
-          RESULT_INVALID_REQUEST, "user_uuid must be 1-128 characters" },
-        { "{\"code\": \"1\", \"session_id\": \"\"}", RESULT_INVALID_REQUEST,
-          "session_id must be 1-128 characters" },
-        { "{\"code\": \"1\", \"variables\": [1]}", RESULT_INVALID_REQUEST,
-          "variables must be a JSON object of name: value, not array" },
-        { "{\"code\": \"1\", \"variables\": {\"1a\": 1}}",
-          RESULT_INVALID_REQUEST, "'1a' is not a valid Python identifier" },
-        { "{\"code\": \"1\", \"variables\": {\"lambda\": 1}}",
-          RESULT_INVALID_REQUEST, "'lambda' is not a valid Python" },
-        { "{\"code\": \"1\", \"variables\": {\"a-b\": 1}}",
-          RESULT_INVALID_REQUEST, "'a-b' is not a valid Python" },
-        { "{\"code\": \"1\", \"test_cases\": {}}", RESULT_INVALID_REQUEST,
-          "test_cases must be an array of objects, not object" },
-        { "{\"code\": \"1\", \"test_cases\": [1]}", RESULT_INVALID_REQUEST,
-          "test_cases[0] must be an object" },
-        { "{\"code\": \"1\", \"test_cases\": [{}, {\"code\": 1}]}",
-          RESULT_INVALID_REQUEST, "test_cases[1].code must be a string" },
-        { "{\"code\": \"1\", \"test_cases\": [{\"input\": 1}]}",
-          RESULT_INVALID_REQUEST, "test_cases[0].input must be a string" },
-        { "{\"code\": \"1\", \"test_cases\": [{\"stdin\": []}]}",
-          RESULT_INVALID_REQUEST, "test_cases[0].stdin must be a string" },
-        { "{\"code\": \"1\", \"test_cases\":"
-          " [{\"expected_output\": false}]}", RESULT_INVALID_REQUEST,
-          "test_cases[0].expected_output must be a string" },
-        { "{\"code\": \"1\", \"session_id\": \"s\", \"test_cases\": [{}]}",
-          RESULT_INVALID_REQUEST, "can't be combined with session_id" },
-        { "{\"code\": \"1\", \"stop_on_first_failure\": 1}",
-          RESULT_INVALID_REQUEST, "stop_on_first_failure must be true or" },
-        /* The first bad field is the one reported. */
-        { "{\"code\": \"1\", \"timeout\": -1, \"language\": \"c\"}",
-          RESULT_INVALID_REQUEST, "language 'c'" },
-    };
-
     (void)state;
-    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++) {
         struct execution_request er;
         struct json *j;
         char err[ERR_LEN] = "";
-        enum result r = parse(cases[i].body, &j, &er, err);
+        enum result r = parse(bad_cases[i].body, &j, &er, err);
 
-        if (r != cases[i].r || !strstr(err, cases[i].err))
+        if (r != bad_cases[i].r || !strstr(err, bad_cases[i].err))
             fail_msg("case %zu: result %d \"%s\", want %d \"%s\"", i, r,
-                     err, cases[i].r, cases[i].err);
+                     err, bad_cases[i].r, bad_cases[i].err);
         execution_request_release(&er);
         json_free(j);
     }
