@@ -58,6 +58,8 @@
 #define PING_EVERY_MS 1000
 #define ORPHANS_EVERY_MS 60000
 #define PURGE_EVERY_MS 3600000
+/* How long SIGTERM waits for the pool's containers to go. */
+#define SHUTDOWN_MS 30000
 
 enum task_kind { TASK_CREATE, TASK_REMOVE };
 
@@ -456,7 +458,7 @@ static void tick(struct keeper *k)
 /* SIGTERM: remove the pool, keep the sessions' containers. */
 static void shutdown_pool(struct keeper *k)
 {
-    double deadline = now_ms() + 30000;
+    double deadline = now_ms() + SHUTDOWN_MS;
 
     store_pool_retire_unbound(k->s, true);
     while (now_ms() < deadline) {

@@ -54,6 +54,8 @@
 
 #define MAX_CHILDREN (2 * 256 + 2)
 #define KEEPER_SLOT (STATS_MAX_WORKERS - 1)
+/* A draining worker gets max_timeout and this much more, then SIGKILL. */
+#define DRAIN_GRACE_MS 60000
 
 enum child_kind { CHILD_WORKER, CHILD_KEEPER };
 
@@ -491,7 +493,7 @@ static void drain_step(void)
             ask_to_stop(ch, SIGTERM);
     }
     /* A request can't outlive max_timeout by much; past that, force. */
-    if (now - drain_started > cur->max_timeout * 1000 + 60000)
+    if (now - drain_started > cur->max_timeout * 1000 + DRAIN_GRACE_MS)
         for (int i = 0; i < MAX_CHILDREN; i++)
             if (children[i].pid)
                 kill(children[i].pid, SIGKILL);
