@@ -42,7 +42,7 @@ def attack_stack(request):
     policy, isolation = request.param
     name = "atk-%s-%s" % ("on" if policy else "off", isolation[:4])
     # The policy file the project ships (and installs).
-    conf = {"policy_file": os.path.join(stack_mod.SRC, "sandbox",
+    conf = {"policy_file": os.path.join(stack_mod.SRC, "deploy",
                                         "policy.conf")}
     st = attacklib.new_stack(name, policy, isolation, conf)
     try:

@@ -102,7 +102,7 @@ def test_fork_bomb_spelled_past_the_policy(atk):
 def test_shell_fork_bomb_through_subprocess(atk):
     """The classic bash bomb.  Its pipelines are backgrounded, so bash
     (and the program) may return while the bomb goes on: the runner's
-    cleanup after the job must end it either way."""
+    clean-up after the execution must end it either way."""
     code = ("import subprocess\n"
             "subprocess.run(['bash', '-c', ':(){ :|:& };:; wait'])\n"
             "import time\ntime.sleep(1)\n")

@@ -135,7 +135,7 @@ def test_daemonised_spy_sees_nothing_of_the_next_execution(atk):
         assert attacklib.container_of(atk.st, p["execution_id"]) != spied
         assert p["stdout"] == clean, (p["stdout"], clean)
     atk.held("runner: kills every uid 10001 process and empties the "
-             "scratch dirs after each job" if atk.st.isolation == "process"
+             "scratch dirs after each execution" if atk.st.isolation == "process"
              else "container: a fresh container per execution")
 
 
@@ -174,7 +174,7 @@ def test_files_left_for_the_next_execution(atk):
                                  "print('marker' in globals())\n"):
         assert p["stdout"] == clean + "False\n", (p["stdout"], clean)
     atk.held("runner: empties /work, /tmp, /dev/shm, /dev/mqueue as the "
-             "sandbox user after each job" if atk.st.isolation == "process"
+             "sandbox user after each execution" if atk.st.isolation == "process"
              else "container: a fresh container per execution")
 
 
@@ -193,7 +193,7 @@ print(libc.shmget(0x5eed, 1 << 20, IPC_CREAT | 0o666) >= 0,
     assert j["stdout"] == "True True True\n", j
     for p in same_container_runs(atk, j, SCRATCH_PROBE):
         assert "sysv [0, 0, 0]" in p["stdout"], p["stdout"]
-    atk.held("runner: removes System V IPC objects after each job"
+    atk.held("runner: removes System V IPC objects after each execution"
              if atk.st.isolation == "process"
              else "container: a fresh container (and IPC namespace)")
 

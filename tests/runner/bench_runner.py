@@ -1,12 +1,12 @@
 """Latency of the runner as the host sees it: connect, request, r frame.
 
-Usage: /usr/bin/python3 tests/sandbox/bench_runner.py [JOBS]
+Usage: /usr/bin/python3 tests/runner/bench_runner.py [EXECUTIONS]
 
 Starts containers as the host does, and prints: the time from
 `docker run` to the socket; the runner's memory once it has preloaded; and
-p50/p99 of a job of print('hello'), of one importing numpy, pandas and
+p50/p99 of an execution of print('hello'), of one importing numpy, pandas and
 matplotlib, and of a plot, each sequentially in one container.  Back to
-back, a job also waits for the previous one's clean-up; with a 20 ms gap
+back, an execution also waits for the previous one's clean-up; with a 20 ms gap
 (a pool of containers) it does not.  A benchmark, not a test: numbers
 depend on the machine and on what else it is doing.
 """
@@ -18,7 +18,7 @@ import time
 import runner_client as rc
 from containers import Container
 
-JOBS = {
+PROGRAMS = {
     "hello": "print('hello')",
     "numpy+pandas+mpl import": "import numpy, pandas, matplotlib\n"
                                "print(numpy.arange(3).sum())",
@@ -32,12 +32,12 @@ def percentiles(samples):
     return statistics.median(samples) * 1000, p99 * 1000
 
 
-def time_jobs(container, code, n, gap):
+def time_executions(container, code, n, gap):
     samples = []
     for _ in range(n):
         time.sleep(gap)
         start = time.perf_counter()
-        reply = rc.exec_(container.socket, code)
+        reply = rc.execute(container.socket, code)
         samples.append(time.perf_counter() - start)
         assert reply.result["exit_code"] == 0, (reply.err, reply.result)
     return percentiles(samples)
@@ -85,9 +85,9 @@ def main():
         time.sleep(0.5)
         print(f"warm container memory (cgroup): {memory_usage(c):.0f} MB; "
               f"processes (RSS, KiB): {process_rss(c)}")
-        for name, code in JOBS.items():
+        for name, code in PROGRAMS.items():
             for gap in (0.0, 0.02):
-                p50, p99 = time_jobs(c, code, n, gap)
+                p50, p99 = time_executions(c, code, n, gap)
                 how = (f"{gap * 1000:.0f} ms gap" if gap
                        else "back to back")
                 print(f"{name:26} {how:13} p50 {p50:6.2f} ms  "

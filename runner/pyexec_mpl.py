@@ -12,7 +12,7 @@ from matplotlib._pylab_helpers import Gcf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 try:
-    from pyexec_sandbox import program as _runner
+    from pyexec_runner import program as _runner
 except ImportError:
     _runner = None
 

@@ -2,7 +2,7 @@
 
 Theory of operation.  The runner is root without CAP_KILL or
 CAP_DAC_OVERRIDE, so it can neither signal uid 10001 nor read what 10001
-keeps in the 0700 /work.  Both jobs are done as the sandbox user, by a
+keeps in the 0700 /work.  Both tasks are done as the sandbox user, by a
 process that drops to it, kills, cleans and exits.
 
 That process must be there when it is needed most: after a fork bomb has
@@ -29,7 +29,7 @@ import stat
 import sys
 import time
 
-from . import sandbox
+from . import sandbox_user
 
 KILL = b"k"
 CLEAN = b"c"
@@ -39,7 +39,6 @@ FAILED = b"\1"
 CALL_TIMEOUT = 10.0     # s the runner waits for an answer
 KILL_WAIT = 5.0         # s for killed processes to be reaped by init
 FORK_RETRY = 2.0        # s of fork() retries while pids are exhausted
-MAX_FD = 1 << 20
 
 
 class Reaper:
@@ -100,7 +99,7 @@ class Reaper:
 def _zygote_main(sock):
     keep = sock.fileno()
     os.closerange(3, keep)
-    os.closerange(keep + 1, MAX_FD)
+    os.closerange(keep + 1, sandbox_user.MAX_FD)
     spare = _Spare.fork()
     while True:
         command = sock.recv(1)
@@ -109,7 +108,7 @@ def _zygote_main(sock):
         if spare is None:
             spare = _Spare.fork()
         ok = spare is not None and spare.run(command)
-        # After a clean, the next job must not find even the exiting
+        # After a clean, the next execution must not find even the exiting
         # helper: it is the sandbox user's too.  A kill's helper may exit
         # at leisure: a clean always follows.
         if spare is not None and command == CLEAN:
@@ -149,7 +148,7 @@ class _Spare:
             # Nothing of the zygote's, above all not its socket.
             os.dup2(command_r, 3)
             os.dup2(answer_w, 4)
-            os.closerange(5, MAX_FD)
+            os.closerange(5, sandbox_user.MAX_FD)
             _spare_main(3, 4)
         os.close(command_r)
         os.close(answer_w)
@@ -174,7 +173,7 @@ def _spare_main(command_fd, answer_fd):
         command = os.read(command_fd, 1)
         if command not in (KILL, CLEAN):
             return      # the zygote is gone
-        sandbox.drop_privileges()
+        sandbox_user.drop_privileges()
         ok = _kill_all(wait=command == CLEAN)
         if ok and command == CLEAN:
             ok = _clean()
@@ -218,7 +217,7 @@ def _sandbox_pids():
             with open(f"/proc/{name}/status", "rb") as f:
                 for line in f:
                     if line.startswith(b"Uid:"):
-                        if int(line.split()[1]) == sandbox.UID:
+                        if int(line.split()[1]) == sandbox_user.UID:
                             pids.add(int(name))
                         break
         except (OSError, ValueError):
@@ -228,7 +227,7 @@ def _sandbox_pids():
 
 def _clean():
     ok = True
-    for path in sandbox.SCRATCH_DIRS:
+    for path in sandbox_user.SCRATCH_DIRS:
         if os.path.isdir(path):
             ok &= _empty_dir(path)
     _remove_ipc_objects()
@@ -244,7 +243,7 @@ def _empty_dir(top):
     directory made unreadable or unwritable gives way too."""
     ok = True
     try:
-        if os.lstat(top).st_uid == sandbox.UID:
+        if os.lstat(top).st_uid == sandbox_user.UID:
             os.chmod(top, 0o700)    # /work; /tmp and the others are root's
         top_fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError as e:
@@ -282,7 +281,7 @@ def _empty_dir(top):
                 if e.errno not in (errno.EPERM, errno.EACCES):
                     print(f"runner: reaper: {top}/{name}: {e}",
                           file=sys.stderr)
-                ok = ok and _owner(name, top_fd) != sandbox.UID
+                ok = ok and _owner(name, top_fd) != sandbox_user.UID
     finally:
         os.close(top_fd)
     return ok
@@ -316,15 +315,15 @@ def _open_dir_entries(name, parent_fd):
 # /proc/sysvipc/<kind>: the id column, and the call that removes one.
 _IPC_RMID = 0
 _IPC_KINDS = (
-    ("shm", lambda ident: sandbox.LIBC.shmctl(ident, _IPC_RMID, None)),
-    ("sem", lambda ident: sandbox.LIBC.semctl(ident, 0, _IPC_RMID)),
-    ("msg", lambda ident: sandbox.LIBC.msgctl(ident, _IPC_RMID, None)),
+    ("shm", lambda ident: sandbox_user.LIBC.shmctl(ident, _IPC_RMID, None)),
+    ("sem", lambda ident: sandbox_user.LIBC.semctl(ident, 0, _IPC_RMID)),
+    ("msg", lambda ident: sandbox_user.LIBC.msgctl(ident, _IPC_RMID, None)),
 )
 
 
 def _remove_ipc_objects():
     """System V IPC objects outlive their creators (the container has its
-    own IPC namespace, shared by all jobs).  Remove all we may: ours."""
+    own IPC namespace, shared by all executions).  Remove all we may: ours."""
     for kind, remove in _IPC_KINDS:
         try:
             with open(f"/proc/sysvipc/{kind}") as f:
@@ -338,17 +337,17 @@ def _remove_ipc_objects():
 
 
 def _prepare_dirs():
-    """What every job starts with: /work/output, and matplotlib's
+    """What every execution starts with: /work/output, and matplotlib's
     configuration directory with the image's font cache linked in."""
     try:
-        os.mkdir(sandbox.OUTPUT_DIR, 0o700)
-        os.mkdir(sandbox.MPL_CONFIG_DIR)
+        os.mkdir(sandbox_user.OUTPUT_DIR, 0o700)
+        os.mkdir(sandbox_user.MPL_CONFIG_DIR)
         # The runner (root, but without CAP_DAC_OVERRIDE) imports
         # matplotlib too, and matplotlib insists on a writable directory.
-        os.chmod(sandbox.MPL_CONFIG_DIR, 0o777)
-        for name in os.listdir(sandbox.MPL_FONT_CACHE_DIR):
-            os.symlink(os.path.join(sandbox.MPL_FONT_CACHE_DIR, name),
-                       os.path.join(sandbox.MPL_CONFIG_DIR, name))
+        os.chmod(sandbox_user.MPL_CONFIG_DIR, 0o777)
+        for name in os.listdir(sandbox_user.MPL_FONT_CACHE_DIR):
+            os.symlink(os.path.join(sandbox_user.MPL_FONT_CACHE_DIR, name),
+                       os.path.join(sandbox_user.MPL_CONFIG_DIR, name))
     except OSError as e:
         print(f"runner: reaper: {e}", file=sys.stderr)
         return False

@@ -1,13 +1,14 @@
-"""The sandbox side of a job.  Runs in forks of the runner, never in it.
+"""The sandbox user's side of an execution.  Runs in forks of the runner,
+never in it.
 
 The runner keeps a fork of itself ready (serve): it waits, still root, on
 its control socket (fd 4 once set up) for its first call, which brings
 the call's pipes (stdin, stdout, stderr, meta) and says what the fork is
 to become.  It then sets itself up (set_up) and runs the program like
 `python3 file.py` would (run_code); after it, it sends its figures, its
-output files and last a report on the meta pipe (fd 3).  A stateless job's
-fork then exits; the session interpreter waits for the next call and runs
-it in the same namespace.
+output files and last a report on the meta pipe (fd 3).  A stateless
+execution's fork then exits; the session interpreter waits for the next
+call and runs it in the same namespace.
 
 The runner trusts nothing that comes out of here: user code shares the
 process and can write anything to fd 3.  The limits applied here only
@@ -28,16 +29,15 @@ import sys
 import traceback
 import types
 
-from . import frames, sandbox
+from . import frames, sandbox_user
 
 META_FD = 3
 CTRL_FD = 4
 CODE_FILE = "<code>"
 SETUP_FAILED = 126
-MAX_FD = 1 << 20
 CALL_HEADER = struct.Struct(">I")
 
-_channel = None         # where figures go during a job
+_channel = None         # where figures go during an execution
 
 
 def set_up(fds, memory_mb):
@@ -55,14 +55,14 @@ def set_up(fds, memory_mb):
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     _place_fds(fds)
-    os.closerange(len(fds), MAX_FD)
-    sandbox.drop_privileges()
-    os.chdir(sandbox.WORK_DIR)
-    os.environ.update(HOME=sandbox.WORK_DIR, USER="sandbox",
+    os.closerange(len(fds), sandbox_user.MAX_FD)
+    sandbox_user.drop_privileges()
+    os.chdir(sandbox_user.WORK_DIR)
+    os.environ.update(HOME=sandbox_user.WORK_DIR, USER="sandbox",
                       LOGNAME="sandbox")
     sys.argv = [CODE_FILE]
     # As for a script in /work: the program can import its own modules.
-    sys.path.insert(0, sandbox.WORK_DIR)
+    sys.path.insert(0, sandbox_user.WORK_DIR)
 
 
 def _place_fds(fds):
@@ -209,7 +209,7 @@ def _error_line(e):
 
 
 class Channel:
-    """The meta pipe: figures and files within the job's limits, then one
+    """The meta pipe: figures and files within the execution's limits, then one
     report.  A program that closed or replaced fd 3 just loses them."""
 
     def __init__(self, fd, limits):
@@ -283,7 +283,7 @@ def _output_snapshot():
     """{name: signature} of the regular files in /work/output."""
     snapshot = {}
     try:
-        with os.scandir(sandbox.OUTPUT_DIR) as entries:
+        with os.scandir(sandbox_user.OUTPUT_DIR) as entries:
             for entry in entries:
                 st = entry.stat(follow_symlinks=False)
                 if stat.S_ISREG(st.st_mode):
@@ -302,7 +302,7 @@ def _send_files(channel, before):
     if not names:
         return
     try:
-        dir_fd = os.open(sandbox.OUTPUT_DIR,
+        dir_fd = os.open(sandbox_user.OUTPUT_DIR,
                          os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
         return
@@ -369,12 +369,12 @@ def serve(ctrl_fd):
 
 
 def _warm_up():
-    """Takes, on dummy data, the paths a job takes, before the job comes.
+    """Takes, on dummy data, the paths an execution takes, before it comes.
 
     A fork shares the runner's pages until it writes to them, and Python
     writes wherever it touches an object (reference counts): the first
-    job in a fork would copy hundreds of pages, one page fault each.  Done
-    here, that happens while the fork waits."""
+    execution in a fork would copy hundreds of pages, one page fault each.
+    Done here, that happens while the fork waits."""
     fields = json.loads(json.dumps({"code": "x = 1\nx", "variables": {},
                                     "limits": {"max_output": 0}}))
     report = run_code(fields["code"], {"__builtins__": builtins}, "<warm>")
@@ -388,7 +388,7 @@ def _warm_up():
     for _ in (os.setsid, os.dup2, os.closerange, os.setgroups,
               os.setresgid, os.setresuid, os.getresuid, os.chdir,
               os.environ, sys.path, resource.setrlimit, fcntl.fcntl,
-              types.ModuleType, sys.modules, sandbox.LIBC.prctl):
+              types.ModuleType, sys.modules, sandbox_user.LIBC.prctl):
         pass
 
 

@@ -1,10 +1,10 @@
-"""The runner's side of one job: pipes, relaying, limits, the result.
+"""The runner's side of one execution: pipes, relaying, limits, the result.
 
-JobIO owns the runner's ends of the four pipes of a job (stdin, stdout,
-stderr, meta) and the client connection.  pump() moves bytes until the
-program reports or exits, runs out of time, or the client goes away:
-stdin is fed without blocking, stdout and stderr are forwarded as o/e
-frames up to max_output each and drained past it, and
+ExecutionIO owns the runner's ends of the four pipes of an execution
+(stdin, stdout, stderr, meta) and the client connection.  pump() moves
+bytes until the program reports or exits, runs out of time, or the
+client goes away: stdin is fed without blocking, stdout and stderr are
+forwarded as o/e frames up to max_output each and drained past it, and
 what the program sends on the meta pipe is checked and forwarded as i/f
 frames or kept as its report.  Everything from the pipes is untrusted.
 """
@@ -20,12 +20,12 @@ EXITED, REPORTED, TIMED_OUT, CLIENT_GONE = "exited", "reported", \
     "timed out", "client gone"
 
 CHUNK = 65536
-DRAIN_READS = 256           # reads per pipe once the job is over
+DRAIN_READS = 256           # reads per pipe once the execution is over
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_NAME = 255
 
 
-class JobIO:
+class ExecutionIO:
     def __init__(self, client, req):
         self.client = client
         self.limits = req.limits()
@@ -100,7 +100,7 @@ class JobIO:
             self.sel.unregister(pidfd)
 
     def drain(self):
-        """Once the job is over: what is left in the pipes, without
+        """Once the execution is over: what is left in the pipes, without
         waiting (a process that outlived the program may hold them open)."""
         for key in list(self.sel.get_map().values()):
             if key.data is None or key.data == EXITED:

@@ -1,15 +1,16 @@
-"""The runner's main loop: the socket, preloading, one connection = one job.
+"""The runner's main loop: the socket, preloading, one connection = one
+execution.
 
 Theory of operation.  The runner is the container's only long-lived
 process besides docker-init.  It runs as uid 0 with CAP_SETUID and
 CAP_SETGID only, so it cannot read the sandbox user's files or signal its
 processes (the reaper does both, as that user), and nothing the sandbox
 user runs can signal it.  It serves one connection at a time.  While idle it
-keeps a fork of itself ready for the next job (child.py), and imports the
+keeps a fork of itself ready for the next execution (child.py), and imports the
 heavy modules one by one, so that forks inherit them.
 It never trusts a request beyond its checks, never waits on a client
 without a timeout, and when it cannot make the sandbox clean again it
-exits rather than serve the next job in a dirty one.
+exits rather than serve the next execution in a dirty one.
 """
 import gc
 import json
@@ -20,7 +21,7 @@ import sys
 import time
 import traceback
 
-from . import frames, job, request, sandbox
+from . import execution, frames, request, sandbox_user
 from .child import Child
 from .reaper import Reaper
 
@@ -28,7 +29,7 @@ SOCKET_DIR = "/run/pyexec"
 SOCKET_PATH = SOCKET_DIR + "/runner.sock"
 BACKLOG = 64
 MPL_BACKEND = "module://pyexec_mpl"
-IDLE_BEFORE_PRELOAD = 0.1       # s without a job before importing more
+IDLE_BEFORE_PRELOAD = 0.1       # s without an execution before importing more
 REQUEST_TIMEOUT = 10.0          # s to receive a whole request
 CLIENT_TIMEOUT = 10.0           # s for one send to the client
 
@@ -60,11 +61,11 @@ class Server:
         self.reaper = reaper
         self.to_preload = list(PRELOADS)
         self.preloaded = []
-        self.last_job = time.monotonic()
-        self.standby = None     # a Child for the next job
+        self.last_execution = time.monotonic()
+        self.standby = None     # a Child for the next execution
         self.session = None     # the Child serving the session
         self.dirty = False      # a session left state behind
-        self.keep_warm = True   # more jobs may come: preload, fork ahead
+        self.keep_warm = True   # more executions may come: preload, fork ahead
 
     def serve_forever(self):
         while True:
@@ -81,7 +82,7 @@ class Server:
 
     def _should_fork(self):
         # Not while modules are still to come: the fork would lack them.
-        # Until then jobs fork on demand.
+        # Until then executions fork on demand.
         return (self.standby is None and self.session is None
                 and not self.to_preload and self.keep_warm)
 
@@ -89,8 +90,8 @@ class Server:
         try:
             self.standby = Child()
         except OSError as e:
-            # The pids limit, most likely, with the last job's processes
-            # still there: the next job forks on demand.
+            # The pids limit, most likely, with the last execution's processes
+            # still there: the next execution forks on demand.
             log(f"no standby: {e}")
             return
         _rehearse()
@@ -110,7 +111,7 @@ class Server:
             return 0.0
         if not self._should_preload():
             return None
-        return max(0.0, self.last_job + IDLE_BEFORE_PRELOAD
+        return max(0.0, self.last_execution + IDLE_BEFORE_PRELOAD
                    - time.monotonic())
 
     def _preload_one(self):
@@ -136,7 +137,7 @@ class Server:
             return
         conn.settimeout(CLIENT_TIMEOUT)
         if req.op != "ping":    # a health check is not work
-            self.last_job = time.monotonic()
+            self.last_execution = time.monotonic()
         if req.op == "exec" and not req.keep_warm:
             # The host destroys this container after the call: CPU spent
             # on warming it would be taken from the next execution's.
@@ -152,10 +153,10 @@ class Server:
                 self._exec_session(conn, req)
             else:
                 self._exec_stateless(conn, req)
-        except job.Fatal:
+        except execution.Fatal:
             raise
         except Exception:
-            log(f"job {req.id!r} failed:\n{traceback.format_exc()}")
+            log(f"execution {req.id!r} failed:\n{traceback.format_exc()}")
 
     def _exec_stateless(self, conn, req):
         if self.dirty:
@@ -194,7 +195,7 @@ class Server:
 
     def _clean(self):
         if not self.reaper.clean():
-            raise job.Fatal("cannot clean the sandbox")
+            raise execution.Fatal("cannot clean the sandbox")
         self.dirty = False
 
 
@@ -213,15 +214,15 @@ _REPORT = json.dumps({"exit_code": 0, "last_repr": "1", "error": None,
 def _rehearse():
     """The runner's side of program._warm_up: after a fork, each page the
     runner writes to is copied on its first write, a few hundred page
-    faults along a job's path.  Taking that path once on dummy data moves
-    them out of the next job's time."""
+    faults along an execution's path.  Taking that path once on dummy data
+    moves them out of the next execution's time."""
     req = request.parse(_REHEARSAL)
-    io = job.JobIO(_Nowhere(), req)
+    io = execution.ExecutionIO(_Nowhere(), req)
     try:
         io.send(frames.STDOUT, b"1")
-        io.report = job.parse_report(_REPORT)
+        io.report = execution.parse_report(_REPORT)
         result = io.result(exit_code=0, signal=None, timed_out=False,
-                           oom=job.oom_kills() > 0, time_ms=0.0,
+                           oom=execution.oom_kills() > 0, time_ms=0.0,
                            session_reset=False)
         json.dumps(result, ensure_ascii=False).encode("utf-8")
     finally:
@@ -229,10 +230,10 @@ def _rehearse():
 
 
 def _finish(conn, req, result, how):
-    log(f"job {req.id!r}: {how}, exit {result['exit_code']}, "
+    log(f"execution {req.id!r}: {how}, exit {result['exit_code']}, "
         f"signal {result['signal']}, {result['time_ms']:.1f} ms"
         + (", session" if req.session else ""))
-    if how != job.CLIENT_GONE:
+    if how != execution.CLIENT_GONE:
         _send_result(conn, result)
 
 
@@ -302,14 +303,14 @@ def main():
     os.chdir("/")
     # The runner depends on both, whatever the container was given.
     os.environ["MPLBACKEND"] = MPL_BACKEND
-    os.environ["MPLCONFIGDIR"] = sandbox.MPL_CONFIG_DIR
+    os.environ["MPLCONFIGDIR"] = sandbox_user.MPL_CONFIG_DIR
     reaper = Reaper()
     if not reaper.clean():
         sys.exit("runner: cannot prepare the sandbox")
     server = Server(_listen(), reaper)
-    log(f"ready, pid {os.getpid()}, sandbox uid {sandbox.UID}")
+    log(f"ready, pid {os.getpid()}, sandbox uid {sandbox_user.UID}")
     try:
         server.serve_forever()
-    except job.Fatal as e:
+    except execution.Fatal as e:
         log(f"{e}; exiting")
         sys.exit(1)

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pyexec_sandbox import server  # noqa: E402  (needs the path above)
+from pyexec_runner import server  # noqa: E402  (needs the path above)
 
 if __name__ == "__main__":
     server.main()

@@ -1,14 +1,14 @@
 """The runner's handle on a fork of itself (program.serve on the other side).
 
-The runner forks ahead of time, while idle, so that a job does not wait
+The runner forks ahead of time, while idle, so that an execution does not wait
 for the fork (several milliseconds once numpy, pandas and matplotlib are
 in memory).  The fork waits as root, where user code cannot reach it,
 until its first call says what it becomes: the process of one stateless
-job, or the session interpreter.  Every call brings its own pipes, passed
+execution, or the session interpreter.  Every call brings its own pipes, passed
 with SCM_RIGHTS, so nothing a call leaves running writes into the next
 call's output.  A call is over when the fork's report arrives; a fork that
 runs out of time or loses its client is killed, and the runner cleans the
-sandbox before the next job.
+sandbox before the next execution.
 """
 import os
 import select
@@ -16,7 +16,7 @@ import signal
 import socket
 import time
 
-from . import job, program
+from . import execution, program
 
 EXIT_WAIT = 0.5     # s for a fork that reported to be gone before killing
 KILL_POLL = 0.05    # s to wait for a kill to take before trying again
@@ -38,9 +38,9 @@ class Child:
         """Runs req in this fork.  Returns (result, how).  Unless req is a
         session call that reported, the fork is finished afterwards: the
         caller reaps it (finish) and cleans the sandbox."""
-        io = job.JobIO(client, req)
+        io = execution.ExecutionIO(client, req)
         try:
-            oom_before = job.oom_kills()
+            oom_before = execution.oom_kills()
             start = time.monotonic()
             deadline = start + req.timeout_ms / 1000
             how = self._send(req, io.child_fds, deadline)
@@ -48,19 +48,19 @@ class Child:
             if how is None:
                 how = io.pump(deadline, self.pidfd)
             elapsed = time.monotonic() - start
-            if how == job.REPORTED:
+            if how == execution.REPORTED:
                 # The program is over; the process has nothing left to do
                 # but exit (stateless) or wait for the next call (session).
                 exit_code, sig = io.report.get("exit_code", 0), None
             else:
-                exit_code, sig = job.wait_status(self.stop(reaper))
+                exit_code, sig = execution.wait_status(self.stop(reaper))
             io.drain()
             result = io.result(exit_code=exit_code, signal=sig,
-                               timed_out=how == job.TIMED_OUT,
-                               oom=job.oom_kills() > oom_before,
+                               timed_out=how == execution.TIMED_OUT,
+                               oom=execution.oom_kills() > oom_before,
                                time_ms=round(elapsed * 1000, 3),
                                session_reset=req.session
-                               and how != job.REPORTED)
+                               and how != execution.REPORTED)
             return result, how
         finally:
             io.close()
@@ -74,9 +74,9 @@ class Child:
                             [program.CALL_HEADER.pack(len(payload))], fds)
             self.ctrl.sendall(payload)
         except socket.timeout:
-            return job.TIMED_OUT
+            return execution.TIMED_OUT
         except OSError:
-            return job.EXITED       # it is gone; stop() tells how
+            return execution.EXITED       # it is gone; stop() tells how
         return None
 
     def finish(self, reaper):
@@ -96,11 +96,11 @@ class Child:
             try:
                 os.kill(self.pid, signal.SIGKILL)
             except PermissionError:
-                job.must_kill(reaper)
+                execution.must_kill(reaper)
             if self._exits_within(KILL_POLL):
                 break
             if time.monotonic() > deadline:
-                raise job.Fatal(f"fork {self.pid} survives SIGKILL")
+                raise execution.Fatal(f"fork {self.pid} survives SIGKILL")
         if self.status is None:
             self._reap()
         return self.status

@@ -9,16 +9,19 @@ import os
 
 WORK_DIR = "/work"
 OUTPUT_DIR = "/work/output"
-# Everything the sandbox user can write to, emptied after every job.
+# Everything the sandbox user can write to, emptied after every execution.
 # /dev/mqueue is where POSIX message queues live, when it is mounted.
 SCRATCH_DIRS = (WORK_DIR, "/tmp", "/dev/shm", "/dev/mqueue")
 # matplotlib refuses a configuration directory it cannot write to (it
 # makes a temporary one, warns, and rebuilds its font cache: half a
 # second), and the root filesystem is read-only.  So MPLCONFIGDIR is a
-# directory on /tmp that the reaper makes for every job, holding a link to
-# the font cache built into the image.
+# directory on /tmp that the reaper makes for every execution, holding a
+# link to the font cache built into the image.
 MPL_CONFIG_DIR = "/tmp/matplotlib"
 MPL_FONT_CACHE_DIR = "/opt/pyexec/mplconfig"
+# A process closes every descriptor it need not pass on below this before
+# it becomes the sandbox user (nothing in the container opens more).
+MAX_FD = 1 << 20
 
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38

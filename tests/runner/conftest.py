@@ -38,7 +38,7 @@ def container_factory():
 
 @pytest.fixture(scope="module")
 def runner(container_factory):
-    """One container for a whole module: each job must find it clean,
+    """One container for a whole module: each execution must find it clean,
     which is part of what is being tested."""
     c = container_factory()
     yield c

@@ -1,4 +1,4 @@
-"""A client of the runner protocol (sandbox/PROTOCOL.md), for the tests
+"""A client of the runner protocol (runner/PROTOCOL.md), for the tests
 and the latency measurements.  Parses replies strictly: any frame out of
 place, a bad length or trailing bytes raise ProtocolError."""
 import json
@@ -52,7 +52,7 @@ def call(path, fields, timeout=30.0, raw=None):
         return read_reply(s)
 
 
-def exec_(path, code, timeout=30.0, **fields):
+def execute(path, code, timeout=30.0, **fields):
     return call(path, {"op": "exec", "id": "test", "code": code, **fields},
                 timeout=timeout)
 

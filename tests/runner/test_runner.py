@@ -1,8 +1,8 @@
-"""The runner against sandbox/PROTOCOL.md, in real containers.
+"""The runner against runner/PROTOCOL.md, in real containers.
 
-Run: /usr/bin/python3 -m pytest tests/sandbox (needs dockerd and the image
+Run: /usr/bin/python3 -m pytest tests/runner (needs dockerd and the image
 from scripts/build-sandbox-image).  Most tests share one container: every
-job must find it clean, which is itself under test.
+execution must find it clean, which is itself under test.
 """
 import json
 import os
@@ -19,7 +19,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def run(container, code, **fields):
-    return rc.exec_(container.socket, code, **fields)
+    return rc.execute(container.socket, code, **fields)
 
 
 def assert_png(data):
@@ -213,7 +213,7 @@ def test_fork_bomb(runner):
     assert run(runner, "print('next')").out == "next\n"
 
 
-# ---- nothing survives a job -------------------------------------------
+# ---- nothing survives an execution -------------------------------------
 
 SANDBOX_PIDS = (
     "import os\n"
@@ -254,7 +254,7 @@ def test_processes_up_to_the_pids_limit(runner):
     assert run(runner, SANDBOX_PIDS).out == "[]\n"
 
 
-def test_a_job_starts_alone(runner):
+def test_an_execution_starts_alone(runner):
     # Not even the reaper's helper, exiting after the last clean-up.
     for _ in range(10):
         assert run(runner, SANDBOX_PIDS).out == "[]\n"
@@ -341,7 +341,7 @@ def test_runner_socket_dir_is_closed(runner):
 
 def test_cannot_signal_the_runner(runner):
     # Every root process: docker-init, the runner, its reaper, the fork
-    # waiting for the next job.
+    # waiting for the next execution.
     code = ("import os, signal\n"
             "def uid(p):\n"
             "    with open(f'/proc/{p}/status') as f:\n"
@@ -436,7 +436,7 @@ def _preloaded_after(container, seconds):
     return rc.call(container.socket, {"op": "ping"}).result["preloaded"]
 
 
-def test_idle_runner_preloads_after_a_job(fresh):
+def test_idle_runner_preloads_after_an_execution(fresh):
     assert run(fresh, "print(1)").out == "1\n"
     assert _preloaded_after(fresh, 3) != []
 
@@ -446,7 +446,7 @@ def test_no_warming_once_told_the_container_is_done(fresh):
     # after the call only takes CPU from the next execution.
     assert run(fresh, "print(1)", keep_warm=False).out == "1\n"
     assert _preloaded_after(fresh, 3) == []
-    # Further jobs (test cases) still run.
+    # Further executions (test cases) still run.
     assert run(fresh, "import numpy; print(numpy.int64(2) * 3)",
                keep_warm=False).out == "6\n"
 
@@ -526,7 +526,7 @@ def test_reset_op(fresh):
     assert r.out == "False ['output']\n"
 
 
-def test_stateless_job_after_session_sees_nothing(fresh):
+def test_stateless_execution_after_session_sees_nothing(fresh):
     run(fresh, "x = 1\nopen('/work/keep', 'w').write('k')", session=True)
     r = run(fresh, "import os\nprint(os.listdir('/work'))")
     assert r.out == "['output']\n"

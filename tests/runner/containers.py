@@ -1,5 +1,5 @@
 """Sandbox containers started the way the host starts them
-(sandbox/PROTOCOL.md, The container), for the tests and the benchmark."""
+(runner/PROTOCOL.md, The container), for the tests and the benchmark."""
 import os
 import shutil
 import subprocess
