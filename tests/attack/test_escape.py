@@ -9,7 +9,7 @@ import pytest
 
 import attacklib
 from attacklib import PROCS, SECRET, TRY
-from stack import KEY_A, KEY_B
+from pyexec_test.stack import KEY_A, KEY_B
 
 # errno names as the probes print them
 EACCES, EROFS, EPERM = "EACCES", "EROFS", "EPERM"

@@ -1,6 +1,7 @@
 """Latency of the runner as the host sees it: connect, request, r frame.
 
-Usage: /usr/bin/python3 tests/runner/bench_runner.py [EXECUTIONS]
+Usage:
+    PYTHONPATH=tests /usr/bin/python3 tests/runner/bench_runner.py [EXECUTIONS]
 
 Starts containers as the host does, and prints: the time from
 `docker run` to the socket; the runner's memory once it has preloaded; and

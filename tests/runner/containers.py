@@ -7,11 +7,12 @@ import tempfile
 import time
 import uuid
 
+from pyexec_test.waits import scaled, wait_for
+
 IMAGE = os.environ.get("PYEXEC_TEST_IMAGE", "pyexec-sandbox:latest")
 # The run directory's group: not root's, so that the runner can only get
 # in through --group-add, as with the host's pyexec group.
 RUN_GID = 4321
-START_TIMEOUT = 20.0
 
 
 def docker_flags(run_dir, memory="352m"):
@@ -44,11 +45,9 @@ class Container:
 
     def wait_ready(self):
         """Seconds from `docker run` to the socket."""
-        deadline = self.started + START_TIMEOUT
-        while not os.path.exists(self.socket):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no socket; logs:\n{self.logs()}")
-            time.sleep(0.002)
+        if not wait_for(lambda: os.path.exists(self.socket), 20, 0.002):
+            raise TimeoutError(f"no socket after {scaled(20)} s; "
+                               f"logs:\n{self.logs()}")
         return time.monotonic() - self.started
 
     def logs(self):

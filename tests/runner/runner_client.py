@@ -5,6 +5,8 @@ import json
 import socket
 import struct
 
+from pyexec_test.waits import scaled
+
 HEADER = struct.Struct(">cI")
 FILE_NAME = struct.Struct(">H")
 KINDS = {b"o", b"e", b"i", b"f", b"r"}
@@ -43,16 +45,27 @@ def encode_request(fields):
     return struct.pack(">I", len(payload)) + payload
 
 
-def call(path, fields, timeout=30.0, raw=None):
-    """Sends one request (or the bytes raw) and reads the whole reply."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
+def connect(path, fields, timeout=None, raw=None):
+    """Connects and sends one request (or the bytes raw); returns the
+    socket, to read the reply from with read_reply."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(timeout or scaled(30))
         s.connect(path)
         s.sendall(raw if raw is not None else encode_request(fields))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def call(path, fields, timeout=None, raw=None):
+    """Sends one request (or the bytes raw) and reads the whole reply."""
+    with connect(path, fields, timeout, raw) as s:
         return read_reply(s)
 
 
-def execute(path, code, timeout=30.0, **fields):
+def execute(path, code, timeout=None, **fields):
     return call(path, {"op": "exec", "id": "test", "code": code, **fields},
                 timeout=timeout)
 

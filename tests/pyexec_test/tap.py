@@ -1,5 +1,6 @@
-"""tap_plugin - prints one TAP line per test so automake's tap-driver
-counts pytest results like the C unit tests'."""
+"""tap - a pytest plugin (run-suite loads it) that prints one TAP line per
+test, so that automake's tap-driver counts pytest results like the C
+unit tests'."""
 
 import sys
 

@@ -8,11 +8,13 @@ import json
 import os
 import shutil
 import signal
-import socket
+import sqlite3
 import subprocess
 import tempfile
-import time
 import urllib.parse
+
+from .net import free_port, wait_listening
+from .waits import scaled, wait_for
 
 SRC = os.environ.get("PYEXEC_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -30,12 +32,17 @@ KEY_B = "test-key-bravo-9876543210"
 WRAPPER = os.environ.get("PYEXEC_WRAPPER", "").split()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def read_instance_id(db_path):
+    """The instance id a pyexec data dir's database holds (its containers
+    carry it as the label pyexec.instance).  Raises when there is none."""
+    if not os.path.exists(db_path):
+        raise FileNotFoundError(db_path)
+    db = sqlite3.connect(db_path, timeout=30)
+    try:
+        return db.execute("SELECT value FROM meta WHERE key = "
+                          "'instance_id'").fetchone()[0]
+    finally:
+        db.close()
 
 
 class Response:
@@ -80,7 +87,7 @@ class Stack:
             "pool_min_idle": 2,
             "pool_max": 16,
             # A loaded CI machine can take seconds to start a container.
-            "pool_wait_ms": 15000,
+            "pool_wait_ms": int(scaled(15000)),
             "log_level": "info",
         }
         if self.keys:
@@ -91,6 +98,7 @@ class Stack:
         self.url = "http://127.0.0.1:%d" % self.port
         self.master = None
         self.lighttpd = None
+        self.iid = None         # the instance id, once started
 
     # ---- life cycle ----
 
@@ -128,14 +136,17 @@ class Stack:
                                        env=self.env(),
                                        start_new_session=True)
         log.close()
-        deadline = time.time() + 30
-        while not os.path.exists(self.socket_path):
-            if self.master.poll() is not None:
-                raise RuntimeError("pyexec-fcgi exited %d:\n%s" % (
-                    self.master.returncode, self.log()))
-            if time.time() > deadline:
-                raise RuntimeError("no socket after 30 s:\n" + self.log())
-            time.sleep(0.02)
+        wait_for(lambda: os.path.exists(self.socket_path)
+                 or self.master.poll() is not None, 30, 0.02)
+        if self.master.poll() is not None:
+            raise RuntimeError("pyexec-fcgi exited %d:\n%s" % (
+                self.master.returncode, self.log()))
+        if not os.path.exists(self.socket_path):
+            raise RuntimeError("no socket after %d s:\n%s" % (
+                scaled(30), self.log()))
+        # The database exists by now: the leak check at the end needs
+        # the instance id, whatever state the stack is in then.
+        self.iid = read_instance_id(self.db_path)
 
     def start_lighttpd(self):
         ldir = os.path.join(self.dir, "lighttpd")
@@ -152,15 +163,8 @@ class Stack:
         self.lighttpd = subprocess.Popen(
             [LIGHTTPD, "-D", "-f", os.path.join(SRC, "lighttpd.conf")],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                break
-            except OSError:
-                if self.lighttpd.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("lighttpd did not start")
-                time.sleep(0.02)
+        if not wait_listening(self.port, self.lighttpd):
+            raise RuntimeError("lighttpd did not start")
 
     def start(self):
         self.start_master()
@@ -169,26 +173,33 @@ class Stack:
 
     def wait_healthy(self, timeout=90):
         """Waits for /health 200 and a full warm pool."""
-        deadline = time.time() + timeout
-        last = None
-        want = int(self.conf.get("pool_min_idle", 0))
-        while time.time() < deadline:
-            last = self.get("/health")
-            if last.status == 200 and last.json["pool"]["idle"] >= want:
-                return last
-            time.sleep(0.1)
-        raise RuntimeError("not healthy after %ds: %r\n%s" % (
-            timeout, last, self.log()[-3000:]))
+        return self.wait_idle(int(self.conf.get("pool_min_idle", 0)),
+                              timeout)
+
+    def wait_idle(self, n, timeout=90):
+        """Waits for /health 200 with at least n idle containers."""
+        def ready():
+            r = self.get("/health", key=False)
+            return r if r.status == 200 and r.json["pool"]["idle"] >= n \
+                else None
+        r = wait_for(ready, timeout)
+        if not r:
+            raise RuntimeError("not healthy with %d idle after %d s: %r\n%s"
+                               % (n, scaled(timeout),
+                                  self.get("/health", key=False),
+                                  self.log()[-3000:]))
+        return r
 
     def stop_master(self, timeout=60):
         if self.master and self.master.poll() is None:
             self.master.send_signal(signal.SIGTERM)
             try:
-                self.master.wait(timeout)
+                self.master.wait(scaled(timeout))
             except subprocess.TimeoutExpired:
                 self.master.kill()
                 self.master.wait()
-                raise RuntimeError("pyexec-fcgi did not drain in %ds" % timeout)
+                raise RuntimeError("pyexec-fcgi did not drain in %d s"
+                                   % scaled(timeout))
         return self.master.returncode if self.master else None
 
     def stop(self):
@@ -198,7 +209,7 @@ class Stack:
         finally:
             if self.lighttpd and self.lighttpd.poll() is None:
                 self.lighttpd.terminate()
-                self.lighttpd.wait(10)
+                self.lighttpd.wait(scaled(10))
         return rc
 
     def crash(self):
@@ -226,24 +237,50 @@ class Stack:
                              capture_output=True, text=True).stdout
         return [int(p) for p in out.split()]
 
-    def instance_id(self):
-        import sqlite3
-        db = sqlite3.connect(os.path.join(self.data, "pyexec.db"))
+    @property
+    def db_path(self):
+        return os.path.join(self.data, "pyexec.db")
+
+    def db(self):
+        return sqlite3.connect(self.db_path, timeout=30)
+
+    def query(self, sql, *args):
+        """All rows of one SELECT on the stack's database."""
+        db = self.db()
         try:
-            return db.execute("SELECT value FROM meta WHERE key = "
-                              "'instance_id'").fetchone()[0]
+            return db.execute(sql, args).fetchall()
         finally:
             db.close()
 
-    def db(self):
-        import sqlite3
-        return sqlite3.connect(os.path.join(self.data, "pyexec.db"),
-                               timeout=30)
+    def running_execution(self):
+        """(id, worker_pid, container) of an execution that is running,
+        or None."""
+        rows = self.query("SELECT id, worker_pid, container FROM executions"
+                          " WHERE status = 'running'")
+        return rows[0] if rows else None
+
+    def record(self, execution_id):
+        """(status, error) of an execution's record."""
+        return self.query("SELECT status, error FROM executions WHERE id = ?",
+                          execution_id)[0]
+
+    def container_of(self, execution_id):
+        """The container an execution ran in, or None."""
+        rows = self.query("SELECT container FROM executions WHERE id = ?",
+                          execution_id)
+        return rows[0][0] if rows else None
+
+    def containers(self, state=None):
+        """Names of the containers the pool table knows (in one state)."""
+        if state is None:
+            return [r[0] for r in self.query("SELECT name FROM containers")]
+        return [r[0] for r in self.query(
+            "SELECT name FROM containers WHERE state = ?", state)]
 
     # ---- HTTP ----
 
     def request(self, method, path, body=None, headers=None, key=True,
-                timeout=120):
+                timeout=None):
         h = {}
         if key is True and self.key:
             h["Authorization"] = "Bearer " + self.key
@@ -256,7 +293,7 @@ class Stack:
             body = body.encode()
         h.update(headers or {})
         conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                          timeout=timeout)
+                                          timeout=timeout or scaled(120))
         try:
             conn.request(method, path, body=body, headers=h)
             r = conn.getresponse()

@@ -1,4 +1,4 @@
-"""dockerctl - stops and starts the local dockerd for fault-injection
+"""dockerd - stops and starts the local dockerd for fault-injection
 tests, the way it was started (systemd, or a plain process whose command
 line we reuse)."""
 
@@ -6,7 +6,8 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
+
+from .waits import scaled, wait_for
 
 SOCK = "/var/run/docker.sock"
 
@@ -41,9 +42,8 @@ def stop():
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         cmd = [a.decode() for a in f.read().split(b"\0") if a]
     os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + 60
-    while time.time() < deadline and os.path.exists("/proc/%d" % pid):
-        time.sleep(0.1)
+    assert wait_for(lambda: not os.path.exists("/proc/%d" % pid), 60), \
+        "dockerd did not stop"
     assert not answers()
     return cmd
 
@@ -55,12 +55,8 @@ def start(how):
         log = open("/tmp/dockerd-restarted.log", "ab")
         subprocess.Popen(how, stdout=log, stderr=log,
                          start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if answers():
-            return
-        time.sleep(0.2)
-    raise RuntimeError("dockerd did not come back")
+    if not wait_for(answers, 60, 0.2):
+        raise RuntimeError("dockerd did not come back in %d s" % scaled(60))
 
 
 def restart():
