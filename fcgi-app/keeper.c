@@ -351,17 +351,6 @@ static void sweep_orphans(struct keeper *k)
         log_info("removed %d orphaned container(s)", oc.removed);
 }
 
-/* A fresh start of the service: whatever was in flight is over. */
-static void recover(struct keeper *k)
-{
-    int n = store_exec_interrupt_all(k->s);
-
-    if (n > 0)
-        log_warn("%d execution(s) were running when pyexec stopped: "
-                 "marked interrupted", n);
-    store_pool_retire_unbound(k->s, true);
-}
-
 /* Sessions whose container is gone are reported gone (404), not 500. */
 static void check_session(const struct session_row *r, void *arg)
 {
@@ -495,11 +484,9 @@ void keeper_run(const struct keeper_args *a)
     snprintf(instance, sizeof(instance), "%s", store_instance_id(k.s));
     docker_set_timeout(k.d, 10000);
     ping(&k);
-    if (a->fresh_start) {
-        recover(&k);
-        if (k.docker_up)
-            store_session_each(k.s, 0, check_session, &k);
-    }
+    /* The master has marked what was in flight (master.c, recover). */
+    if (a->fresh_start && k.docker_up)
+        store_session_each(k.s, 0, check_session, &k);
     for (int i = 0; i < THREADS; i++)
         pthread_create(&threads[i], NULL, thread_main, NULL);
     k.next_ping = now_ms() + PING_EVERY_MS;

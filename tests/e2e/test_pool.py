@@ -132,6 +132,21 @@ def test_pool_disabled_cold_starts(make_stack):
     assert r.json["timings"]["sandbox_ms"] > 50     # it made a container
 
 
+def test_first_requests_are_not_taken_for_leftovers(make_stack):
+    """Start-up marks what a previous run left in flight as over.  It must
+    never take what the new workers start for that: with the pool off, a
+    request sent the moment the service listens makes its own container
+    while the other processes are still starting (on a slow host, the
+    keeper used to retire it as a leftover: 503, record interrupted)."""
+    for i in range(3):
+        st = make_stack("first%d" % i, conf={"pool_min_idle": 0})
+        r = st.execute("print('first')")
+        assert r.status == 200 and r.json["stdout"] == "first\n", r
+        assert st.record(r.json["execution_id"])[0] == "completed"
+        assert "were running when pyexec stopped" not in st.log()
+        st.stop()
+
+
 def test_killed_container_is_detected_and_replaced(make_stack):
     st = make_stack("killed", conf={"pool_min_idle": 2})
     st.wait_healthy()
