@@ -25,8 +25,11 @@
 #include "store_pool.h"
 #include "util.h"
 
-/* Our deadline for the runner: its own timeout plus time to report. */
-#define RUNNER_GRACE_MS 2000
+/* Our deadline for the runner: its own timeout plus time to kill what
+ * ran and report.  Generous: missing it costs the container, and a
+ * runner killing a fork bomb on a loaded host can take seconds without
+ * being broken. */
+#define RUNNER_GRACE_MS 10000
 
 static const char *const status_names[] = {
     "completed", "error", "timeout", "memory_limit", "killed", "blocked",
