@@ -34,7 +34,7 @@ class Child:
         self.pidfd = os.pidfd_open(self.pid)
         self.status = None      # wait status, once reaped
 
-    def run(self, client, req, reaper):
+    def execute(self, client, req, reaper):
         """Runs req in this fork.  Returns (result, how).  Unless req is a
         session call that reported, the fork is finished afterwards: the
         caller reaps it (finish) and cleans the sandbox."""

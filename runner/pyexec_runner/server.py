@@ -163,7 +163,7 @@ class Server:
             self._reset()
         child = self._take_standby()
         try:
-            result, how = child.run(conn, req, self.reaper)
+            result, how = child.execute(conn, req, self.reaper)
             _finish(conn, req, result, how)
         finally:
             conn.close()    # the host need not wait for the cleaning
@@ -178,7 +178,7 @@ class Server:
         if self.session is None:
             self.session = self._take_standby()
             self.dirty = True
-        result, how = self.session.run(conn, req, self.reaper)
+        result, how = self.session.execute(conn, req, self.reaper)
         if result["session_reset"]:
             self.session = None
         _finish(conn, req, result, how)

@@ -20,7 +20,7 @@ import tempfile
 
 from pyexec_test import docker
 from pyexec_test.net import free_port, wait_listening
-from pyexec_test.stack import read_instance_id
+from pyexec_test.stack import read_instance_id, read_log
 from pyexec_test.waits import scaled, wait_for
 
 SRC = os.environ.get("PYEXEC_SRCDIR") or os.path.abspath(
@@ -203,11 +203,7 @@ class Daemon:
         return self.proc.returncode if self.proc else None
 
     def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
 
 # ---- front ends ----
@@ -278,14 +274,8 @@ class FrontEnd:
 
     def logs(self):
         """The front end's error log (where a spawned pyexec writes)."""
-        text = ""
-        for n in ("error.log", "stderr.log"):
-            try:
-                with open(os.path.join(self.dir, n), errors="replace") as f:
-                    text += f.read()
-            except OSError:
-                pass
-        return text
+        return "".join(read_log(os.path.join(self.dir, n))
+                       for n in ("error.log", "stderr.log"))
 
     # ---- HTTP ----
 

@@ -32,6 +32,15 @@ KEY_B = "test-key-bravo-9876543210"
 WRAPPER = os.environ.get("PYEXEC_WRAPPER", "").split()
 
 
+def read_log(path):
+    """A log file's text so far ("" before it exists)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def read_instance_id(db_path):
     """The instance id a pyexec data dir's database holds (its containers
     carry it as the label pyexec.instance).  Raises when there is none."""
@@ -224,11 +233,7 @@ class Stack:
     # ---- introspection ----
 
     def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
     def children(self):
         """pids of the master's children (workers and keeper)."""

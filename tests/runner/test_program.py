@@ -102,13 +102,8 @@ def meta_frames(send):
                                  "max_files": 1, "max_output": 5}))
     finally:
         os.close(w)
-    data = b""
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(r)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
     caps = dict.fromkeys((frames.IMAGE, frames.FILE, frames.META), 1 << 20)
     return frames.FrameReader(caps).feed(data)
 

@@ -215,11 +215,14 @@ def test_fork_bomb(runner):
 
 # ---- nothing survives an execution -------------------------------------
 
-SANDBOX_PIDS = (
+# uid(pid): the real uid of a process, as a string.
+UID_OF = (
     "import os\n"
     "def uid(p):\n"
     "    with open(f'/proc/{p}/status') as f:\n"
     "        return f.read().split('Uid:')[1].split()[0]\n"
+)
+SANDBOX_PIDS = UID_OF + (
     "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()\n"
     "             and int(p) != os.getpid() and uid(p) == '10001'))\n"
 )
@@ -343,10 +346,8 @@ def test_runner_socket_dir_is_closed(runner):
 def test_cannot_signal_the_runner(runner):
     # Every root process: docker-init, the runner, its reaper, the fork
     # waiting for the next execution.
-    code = ("import os, signal\n"
-            "def uid(p):\n"
-            "    with open(f'/proc/{p}/status') as f:\n"
-            "        return f.read().split('Uid:')[1].split()[0]\n"
+    code = UID_OF + (
+            "import signal\n"
             "pids = [int(p) for p in os.listdir('/proc') if p.isdigit()\n"
             "        and uid(p) == '0']\n"
             "print(len(pids) >= 3)\n"

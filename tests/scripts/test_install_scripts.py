@@ -38,6 +38,14 @@ class Conf:
         return script("install-config", mode, self.etc, self.defaults,
                       self.src, self.name)
 
+    def upgrade_after_a_change(self):
+        """Installs v1, changes the config to "mine", installs v2."""
+        self.ship("v1\n")
+        self.run("install")
+        self.conf.write_text("mine\n")
+        self.ship("v2\n")
+        return self.run("install")
+
 
 @pytest.fixture
 def conf(tmp_path):
@@ -62,11 +70,7 @@ def test_an_unchanged_config_follows_a_new_default(conf):
 
 
 def test_a_changed_config_is_kept_and_the_new_default_put_next_to_it(conf):
-    conf.ship("v1\n")
-    conf.run("install")
-    conf.conf.write_text("mine\n")
-    conf.ship("v2\n")
-    out = conf.run("install")
+    out = conf.upgrade_after_a_change()
     assert conf.conf.read_text() == "mine\n"
     assert conf.dist.read_text() == "v2\n"
     assert "kept your changed %s" % conf.conf in out
@@ -77,11 +81,7 @@ def test_a_changed_config_is_kept_and_the_new_default_put_next_to_it(conf):
 
 
 def test_a_config_changed_back_to_the_default_follows_again(conf):
-    conf.ship("v1\n")
-    conf.run("install")
-    conf.conf.write_text("mine\n")
-    conf.ship("v2\n")
-    conf.run("install")
+    conf.upgrade_after_a_change()
     conf.conf.write_text("v2\n")        # the admin took the new default
     conf.ship("v3\n")
     conf.run("install")
@@ -107,11 +107,7 @@ def test_uninstall_removes_an_unchanged_config(conf):
 
 
 def test_uninstall_keeps_a_changed_config_and_drops_the_dist(conf):
-    conf.ship("v1\n")
-    conf.run("install")
-    conf.conf.write_text("mine\n")
-    conf.ship("v2\n")
-    conf.run("install")
+    conf.upgrade_after_a_change()
     out = conf.run("uninstall")
     assert conf.conf.read_text() == "mine\n"
     assert not conf.dist.exists()
