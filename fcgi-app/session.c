@@ -26,7 +26,8 @@ static int take_turn(struct app *app, const char *key_id, const char *id,
 {
     int rc;
 
-    snprintf(turn->queue, sizeof(turn->queue), "session:%s:%s", key_id, id);
+    snprintf(turn->queue, sizeof(turn->queue), SESSION_QUEUE_FMT, key_id,
+             id);
     turn->held = false;
     rc = pool_queue_wait(app, turn->queue, now_ms() + (double)wait_ms,
                          turn_ready, NULL, &turn->seq);

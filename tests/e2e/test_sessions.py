@@ -197,6 +197,21 @@ def test_idle_sessions_are_reclaimed(make_stack):
     assert j["stdout"] == "False\n"
 
 
+def test_a_session_busy_longer_than_the_idle_timeout_is_kept(make_stack):
+    """Idle means no call in flight: a call that outlasts
+    session_idle_timeout (a slow host makes any call long) must not have
+    its session reclaimed, and its container removed, under it."""
+    idle = int(scaled(2))
+    st = make_stack("busyidle", conf={"session_idle_timeout": idle,
+                                      "pool_min_idle": 1})
+    st.wait_healthy()
+    s = sid()
+    j = call(st, s, "import time\ntime.sleep(%d)\nprint('done')"
+             % (3 * idle), timeout=60)
+    assert j["status"] == "completed" and j["stdout"] == "done\n", j
+    assert st.get("/sessions/" + s).status == 200
+
+
 def test_max_sessions_gives_503(make_stack):
     st = make_stack("maxs", conf={"max_sessions": 2, "pool_min_idle": 2})
     st.wait_healthy()

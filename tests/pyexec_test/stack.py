@@ -125,7 +125,7 @@ class Stack:
 
     def write_conf(self):
         with open(self.conf_path, "w") as f:
-            f.write("# written by tests/e2e/stack.py\n")
+            f.write("# written by tests/pyexec_test/stack.py\n")
             for k, v in self.conf.items():
                 f.write("%s = %s\n" % (k, v))
 
