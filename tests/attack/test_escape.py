@@ -5,8 +5,6 @@ namespaces and keyrings.  Each runs with the policy on and off."""
 
 import errno
 
-import pytest
-
 import attacklib
 from attacklib import PROCS, SECRET, TRY
 from pyexec_test.stack import KEY_A, KEY_B
