@@ -156,7 +156,8 @@ def test_daemonised_spy_sees_nothing_of_the_next_execution(atk):
         assert atk.st.container_of(p["execution_id"]) != spied
         assert p["stdout"] == clean, (p["stdout"], clean)
     atk.held("runner: kills every uid 10001 process and empties the "
-             "scratch dirs after each execution" if atk.st.isolation == "process"
+             "scratch dirs after each execution"
+             if atk.st.isolation == "process"
              else "container: a fresh container per execution")
 
 
@@ -195,7 +196,8 @@ def test_files_left_for_the_next_execution(atk):
                                  "print('marker' in globals())\n"):
         assert p["stdout"] == clean + "False\n", (p["stdout"], clean)
     atk.held("runner: empties /work, /tmp, /dev/shm, /dev/mqueue as the "
-             "sandbox user after each execution" if atk.st.isolation == "process"
+             "sandbox user after each execution"
+             if atk.st.isolation == "process"
              else "container: a fresh container per execution")
 
 

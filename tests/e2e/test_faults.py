@@ -13,18 +13,12 @@ import time
 import pytest
 
 from pyexec_test import docker, dockerd
-from pyexec_test.waits import in_background, scaled, wait_for
+from pyexec_test.waits import in_background, scaled, wait_for, wait_for_status
 
 # Long enough that what a test does to the service (kill a worker, crash
 # it, restart dockerd) happens while the program still runs, however
 # slow the machine; the test never waits for it to end.
 LONG_SLEEP = "import time\ntime.sleep(%d)\nprint('finished')" % scaled(60)
-
-
-def ok_reply(call):
-    """call()'s reply when it is a 200, else None (for wait_for)."""
-    r = call()
-    return r if r.status == 200 else None
 
 
 def test_worker_killed_mid_execution(make_stack):
@@ -92,8 +86,7 @@ def test_disk_full_gives_507_then_recovers(make_stack):
                                    "sandbox_unavailable",
                                    "database_unavailable")
         os.unlink(filler)
-        r = wait_for(lambda: ok_reply(lambda: st.execute("print(2)")),
-                     30, 0.5)
+        r = wait_for_status(lambda: st.execute("print(2)"))
         assert r and r.json["stdout"] == "2\n"
     finally:
         st.stop()
@@ -122,8 +115,8 @@ def test_docker_down_then_back(make_stack):
     st = make_stack("dockerdown")
     st.wait_healthy()
     with dockerd.stopped():
-        r = wait_for(lambda: (lambda r: r if r.status == 503 else None)(
-            st.get("/health", key=False)), 15)
+        r = wait_for_status(lambda: st.get("/health", key=False), 503, 15,
+                            0.2)
         assert r and r.json["status"] == "unhealthy"
         assert r.json["docker"] == "unreachable"
         r = st.execute("print(1)")
@@ -133,8 +126,7 @@ def test_docker_down_then_back(make_stack):
         assert r.header("Retry-After")
     # back, without restarting pyexec
     assert wait_for(lambda: st.get("/health", key=False).status == 200, 60)
-    r = wait_for(lambda: ok_reply(lambda: st.execute("print('back')")),
-                 60, 0.5)
+    r = wait_for_status(lambda: st.execute("print('back')"), timeout=60)
     assert r and r.json["stdout"] == "back\n"
 
 
@@ -165,6 +157,5 @@ def test_dockerd_restarted_mid_execution(make_stack):
         assert r.json["status"] == "killed", r.json
         assert r.json["stdout"] == ""
     assert st.record(row[0])[0] == r.json["status"]
-    r = wait_for(lambda: ok_reply(lambda: st.execute("print('again')")),
-                 90, 0.5)
+    r = wait_for_status(lambda: st.execute("print('again')"), timeout=90)
     assert r and r.json["stdout"] == "again\n"

@@ -7,7 +7,7 @@ import time
 
 from pyexec_test import docker
 from pyexec_test.stack import KEY_A, KEY_B
-from pyexec_test.waits import in_background, scaled, wait_for
+from pyexec_test.waits import in_background, scaled, wait_for, wait_for_status
 
 LEAK_PROBE = ("import os, glob\n"
               "print(sorted(glob.glob('/tmp/*') + glob.glob('/work/*') +"
@@ -100,8 +100,7 @@ def test_exhausted_pool_gives_503_with_retry_after(make_stack):
     assert 0.4 < waited < scaled(5), waited
     assert holder().status == 200
     # ... and it recovers once the holder is done.
-    r = wait_for(lambda: (lambda r: r if r.status == 200 else None)(
-        st.execute("print(2)")), 30, 0.3)
+    r = wait_for_status(lambda: st.execute("print(2)"))
     assert r and r.json["stdout"] == "2\n"
 
 

@@ -1,7 +1,7 @@
 """pyexec_test - what the Python test suites share (tests/README.md).
 
   waits     scaled bounds (PYEXEC_TEST_TIMEOUT_SCALE), wait_for,
-            in_background: how a test waits on any machine
+            wait_for_status, in_background: how a test waits on any machine
   net       free loopback ports, waiting for a server to listen
   stack     a real pyexec-fcgi + lighttpd on a loopback port (Stack)
   fixtures  the stack and make_stack fixtures, and the leak check every

@@ -28,7 +28,8 @@ IMAGE = os.environ.get("PYEXEC_TEST_IMAGE", "pyexec-sandbox:latest")
 KEY_A = "test-key-alpha-0123456789"
 KEY_B = "test-key-bravo-9876543210"
 
-# Program wrappers such as valgrind (PYEXEC_WRAPPER="valgrind --error-exitcode=99")
+# A program wrapper, such as
+# PYEXEC_WRAPPER="valgrind --error-exitcode=99"
 WRAPPER = os.environ.get("PYEXEC_WRAPPER", "").split()
 
 

@@ -31,6 +31,15 @@ def wait_for(pred, timeout=30, step=0.1):
         time.sleep(step)
 
 
+def wait_for_status(request, status=200, timeout=30, step=0.5):
+    """Sends request() (an HTTP call) until its reply has status, up to
+    scaled(timeout) seconds; that reply, or None."""
+    def answered():
+        r = request()
+        return r if r.status == status else None
+    return wait_for(answered, timeout, step)
+
+
 def in_background(fn, *args, **kw):
     """Starts fn(*args, **kw) in a thread.  Returns a function that waits
     for it (up to scaled(300) seconds) and returns its value or raises
