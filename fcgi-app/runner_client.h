@@ -1,4 +1,4 @@
-/* runner_client.h - the host side of sandbox/PROTOCOL.md: one job over the
+/* runner_client.h - the host side of runner/PROTOCOL.md: one job over the
  * runner's unix socket.  Everything the runner sends is untrusted: frame
  * sizes, totals and PNG headers are checked here, and the deadline is
  * ours, not the runner's. */

@@ -1,6 +1,6 @@
 /* sandbox.c - see sandbox.h.  The container's user is root inside with
  * only SETUID/SETGID, so the runner can drop user code to uid 10001 with
- * nothing left (see sandbox/PROTOCOL.md for why the runner is kept
+ * nothing left (see runner/PROTOCOL.md for why the runner is kept
  * apart from the code it runs). */
 #include "config.h"
 #include "sandbox.h"
