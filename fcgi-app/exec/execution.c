@@ -26,8 +26,11 @@
 #include "store/store_images.h"
 #include "store/store_keys.h"
 
-/* Our deadline for the runner: its own timeout plus time to report. */
-#define RUNNER_GRACE_MS 2000
+/* Our deadline for the runner: its own timeout plus time to kill what
+ * ran and report.  Generous: missing it costs the container, and a
+ * runner killing a fork bomb on a loaded host can take seconds without
+ * being broken. */
+#define RUNNER_GRACE_MS 10000
 /* Containers tried when the one in hand turns out dead before running. */
 #define RUNNER_ATTEMPTS 3
 

@@ -22,7 +22,7 @@ struct default_rule {
     const char *name;
 };
 
-/* Keep runner/policy.conf in step: test_policy compares them. */
+/* Keep deploy/policy.conf in step: test_policy compares them. */
 static const struct default_rule defaults[] = {
     /* Processes, sockets, foreign functions. */
     { PAT_MODULE, "subprocess" },

@@ -272,7 +272,13 @@ static void drop_dead_waiter(int pid, void *arg)
 static void end_idle_session(const struct session_row *r, void *arg)
 {
     struct store *s = arg;
+    char turns[256];
 
+    /* A call in flight (or waiting) holds the session's queue: not idle,
+     * however long ago the last call ended. */
+    snprintf(turns, sizeof(turns), SESSION_QUEUE_FMT, r->key_id, r->id);
+    if (store_wait_count(s, turns) != 0)
+        return;
     log_info("session %s of %s idle since %lld: reclaimed", r->id, r->key_id,
              (long long)r->last_used_at);
     if (r->container[0])
@@ -354,17 +360,6 @@ static void sweep_orphans(struct keeper *k)
     }
     if (oc.removed)
         log_info("removed %d orphaned container(s)", oc.removed);
-}
-
-/* A fresh start of the service: whatever was in flight is over. */
-static void recover(struct keeper *k)
-{
-    int n = store_execution_interrupt_all(k->s);
-
-    if (n > 0)
-        log_warn("%d execution(s) were running when pyexec stopped: "
-                 "marked interrupted", n);
-    store_pool_retire_unbound(k->s, true);
 }
 
 /* Sessions whose container is gone are reported gone (404), not 500. */
@@ -497,11 +492,9 @@ void keeper_run(const struct keeper_args *a)
     snprintf(instance, sizeof(instance), "%s", store_instance_id(k.s));
     docker_set_timeout(k.d, KEEPER_DOCKER_TIMEOUT_MS);
     ping(&k);
-    if (a->fresh_start) {
-        recover(&k);
-        if (k.docker_up)
-            store_session_each(k.s, 0, check_session, &k);
-    }
+    /* The master has marked what was in flight (master.c, recover). */
+    if (a->fresh_start && k.docker_up)
+        store_session_each(k.s, 0, check_session, &k);
     for (int i = 0; i < THREADS; i++)
         pthread_create(&threads[i], NULL, thread_main, NULL);
     k.next_ping = now_ms() + PING_EVERY_MS;

@@ -4,8 +4,9 @@
  *
  * The master owns the FastCGI listening socket (its own, or fd 0 when a
  * web server spawned it with bin-path), migrates the database, makes the
- * first API key when there is none, maps the shared counters, and then
- * forks `workers` workers and one pool keeper.  From then on it only
+ * first API key when there is none, marks what a previous run left in
+ * flight as over, maps the shared counters, and then forks `workers`
+ * workers and one pool keeper.  From then on it only
  * supervises; it never serves a request and never talks to Docker.
  *
  * - A child that dies unasked is forked again.  Each slot remembers how
@@ -50,7 +51,9 @@
 #include "proc/signals.h"
 #include "proc/worker.h"
 #include "store/store.h"
+#include "store/store_executions.h"
 #include "store/store_keys.h"
+#include "store/store_pool.h"
 
 #define MAX_CHILDREN (2 * 256 + 2)
 #define KEEPER_SLOT (STATS_MAX_WORKERS - 1)
@@ -226,6 +229,20 @@ static void lock_data_dir(const struct conf *c)
     free(path);                 /* fd stays open: it is the lock */
 }
 
+/* A fresh start: whatever the last master left in flight is over (the
+ * data dir lock says none of its processes is left).  Done before any
+ * child exists: a keeper doing it could take a new worker's execution
+ * and container for leftovers on a slow host. */
+static void recover(struct store *s)
+{
+    int n = store_execution_interrupt_all(s);
+
+    if (n > 0)
+        log_warn("%d execution(s) were running when pyexec stopped: "
+                 "marked interrupted", n);
+    store_pool_retire_unbound(s, true);
+}
+
 static void prepare_database(const struct conf *c)
 {
     char err[ERR_LEN];
@@ -238,6 +255,7 @@ static void prepare_database(const struct conf *c)
     if (!s)
         die("database: %s", err);
     first_key(s, c);
+    recover(s);
     store_close(s);
 }
 

@@ -172,6 +172,10 @@ int sandbox_wait_ready(struct docker *d, const struct conf *c,
             next_check = now_ms() + 500;
             if (docker_inspect(d, id, &st, err) < 0)
                 return -1;
+            if (!st.exists) {
+                err_set(err, "container %s was removed at start", name);
+                return -1;
+            }
             if (!st.running) {
                 err_set(err, "container %s stopped at start (exit %d)",
                         name, st.exit_code);

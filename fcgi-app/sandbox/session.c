@@ -26,7 +26,8 @@ static enum result take_turn(struct app *app, const char *key_id,
 {
     enum result r;
 
-    snprintf(turn->queue, sizeof(turn->queue), "session:%s:%s", key_id, id);
+    snprintf(turn->queue, sizeof(turn->queue), SESSION_QUEUE_FMT, key_id,
+             id);
     turn->held = false;
     r = pool_queue_wait(app, turn->queue,
                         now_ms() + (double)app->conf->session_wait_ms,

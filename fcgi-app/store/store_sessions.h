@@ -9,6 +9,10 @@
 
 struct store;
 
+/* The wait queue (store_wait_*) that serialises one session's calls,
+ * from its key id and session id: a call in flight holds its head. */
+#define SESSION_QUEUE_FMT "session:%s:%s"
+
 struct session_row {
     char key_id[STORE_KEY_ID_LEN];
     char id[72];

@@ -1,7 +1,7 @@
 /* test_policy.c - the policy on real-looking code: what is blocked, what
  * is allowed, which canonical name and position a violation reports, the
  * policy.conf syntax and its error messages, and that the shipped
- * sandbox/policy.conf is the compiled-in default. */
+ * deploy/policy.conf is the compiled-in default. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -609,7 +609,7 @@ static void test_conf_include_and_allow(void **state)
 
 static void test_shipped_conf_is_the_default(void **state)
 {
-    char *path = xasprintf("%s/sandbox/policy.conf", test_srcdir());
+    char *path = xasprintf("%s/deploy/policy.conf", test_srcdir());
     struct buf a = BUF_INIT(0), b = BUF_INIT(0);
     char err[ERR_LEN] = "";
     struct policy *def = policy_default();
