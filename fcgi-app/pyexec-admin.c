@@ -8,12 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "admin.h"
-#include "conf.h"
-#include "log.h"
-#include "util.h"
-
-extern char **environ;
+#include "admin/admin.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static void usage(FILE *f)
 {
@@ -35,22 +33,19 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    const char *path = getenv("PYEXEC_CONFIG");
-    bool must_exist = path != NULL;
+    const char *option = NULL;
+    struct conf_source src;
     struct conf c;
-    char err[ERR_LEN];
     int i = 1, rc;
 
     log_set_role("pyexec-admin");
     log_set_level(LOG_WARN);
     while (i < argc && argv[i][0] == '-') {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            path = argv[i + 1];
-            must_exist = true;
+            option = argv[i + 1];
             i += 2;
         } else if (strncmp(argv[i], "--config=", 9) == 0) {
-            path = argv[i] + 9;
-            must_exist = true;
+            option = argv[i] + 9;
             i++;
         } else if (strcmp(argv[i], "--help") == 0 || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -67,10 +62,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!path)
-        path = conf_default_path();
-    if (conf_load(&c, path, must_exist, environ, err) < 0)
-        die("%s", err);
+    conf_load_program(&c, option, &src);
     rc = admin_command(&c, argc - i, argv + i);
     if (rc == 2)
         usage(stderr);

@@ -8,12 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
-#include "master.h"
-#include "util.h"
-
-extern char **environ;
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "proc/master.h"
 
 static void usage(FILE *f)
 {
@@ -35,10 +33,10 @@ int main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *path = getenv("PYEXEC_CONFIG");
-    bool must_exist = path != NULL, print = false, check = false;
+    const char *option = NULL;
+    bool print = false, check = false;
+    struct conf_source src;
     struct conf c;
-    char err[ERR_LEN];
 
     for (;;) {
         int o = getopt_long(argc, argv, "c:ptVh", opts, NULL);
@@ -46,7 +44,7 @@ int main(int argc, char **argv)
         if (o == -1)
             break;
         switch (o) {
-        case 'c': path = optarg; must_exist = true; break;
+        case 'c': option = optarg; break;
         case 'p': print = true; break;
         case 't': check = true; break;
         case 'V': printf("pyexec-fcgi %s\n", PACKAGE_VERSION); return 0;
@@ -58,18 +56,15 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!path)
-        path = conf_default_path();
-    if (conf_load(&c, path, must_exist, environ, err) < 0)
-        die("%s", err);
+    conf_load_program(&c, option, &src);
     log_set_level((enum log_level)c.log_level);
     if (print || check) {
         if (print)
             conf_print(&c, STDOUT_FILENO);
         else
-            printf("%s: configuration OK\n", c.path ? c.path : path);
+            printf("%s: configuration OK\n", c.path ? c.path : src.path);
         conf_release(&c);
         return 0;
     }
-    return master_run(&c, path, must_exist);
+    return master_run(&c, &src);
 }

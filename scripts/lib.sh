@@ -36,7 +36,7 @@ install_packages() {
 
 BUILD_PACKAGES=(gcc make autoconf automake libtool pkg-config
     libfcgi-dev libyajl-dev libcurl4-openssl-dev libsqlite3-dev uuid-dev
-    libcmocka-dev)
+    libcmocka-dev python3)
 # nodejs (and npm, see ensure_npm) build the playground's front end.
 RUN_PACKAGES=(lighttpd docker.io debootstrap curl sqlite3 ca-certificates
     procps iproute2 nodejs)

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "policy.h"
-#include "pytok.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/util.h"
+#include "policy/policy.h"
+#include "policy/pytok.h"
 
 #define TARGET_BYTES (256 * 1024)
 

@@ -17,9 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "docker.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/util.h"
+#include "docker/docker.h"
+#include "fakes/test_srcdir.h"
 
 #define IMAGE "pyexec-test-tiny:2"
 #define ROUNDS 10
@@ -185,14 +186,12 @@ static const char *value_of(const char *text, const char *key, char *out,
 
 static int ensure_image(struct docker *d, char *err)
 {
-    const char *src = getenv("PYEXEC_SRCDIR");
     char *cmd;
     int rc = docker_image_exists(d, IMAGE, err);
 
     if (rc != 0)
         return rc;
-    cmd = xasprintf("sh '%s/tests/make-tiny-image' " IMAGE,
-                    src ? src : TOP_SRCDIR);
+    cmd = xasprintf("sh '%s/tests/make-tiny-image' " IMAGE, test_srcdir());
     rc = system(cmd);
     free(cmd);
     if (rc != 0) {

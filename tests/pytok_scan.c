@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "pytok.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/util.h"
+#include "policy/pytok.h"
 
 static int read_file(const char *path, struct buf *b)
 {

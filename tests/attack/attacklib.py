@@ -22,9 +22,11 @@ leaks once more when it stops the stack).
 
 import os
 import subprocess
-import time
 
-import stack as stack_mod
+from pyexec_test import docker
+from pyexec_test.fixtures import session_containers
+from pyexec_test.stack import Stack
+from pyexec_test.waits import scaled, wait_for
 
 # A marker planted in pyexec-fcgi's environment (and lighttpd's): user
 # code must never be able to read it.
@@ -46,20 +48,11 @@ SUITE_CONF = {
     "images_per_execution": MAX_FILES, "image_max_bytes": MAX_FILE_BYTES,
 }
 # Generous: the machine may be shared with other test suites.
-MARGIN = 30
+MARGIN = scaled(30)
 
 # (nodeid, policy, isolation, layer) of every case that passed its
 # attack; conftest.py prints them as a table at the end.
 LAYERS = []
-
-
-def wait_for(pred, timeout=30, step=0.2):
-    deadline = time.time() + timeout
-    while True:
-        v = pred()
-        if v or time.time() > deadline:
-            return v
-        time.sleep(step)
 
 
 def procs_in(text):
@@ -188,42 +181,11 @@ def healthy(st):
     assert wait_for(lambda: not unaccounted(st), 60), unaccounted(st)
 
 
-def container_names(st):
-    out = subprocess.run(
-        ["docker", "ps", "-a", "--filter",
-         "label=pyexec.instance=" + st.instance_id(),
-         "--format", "{{.Names}}"], capture_output=True, text=True)
-    return set(out.stdout.split())
-
-
 def unaccounted(st):
     """Containers of this stack that neither the pool nor a session
     knows."""
-    db = st.db()
-    try:
-        known = {r[0] for r in db.execute("SELECT name FROM containers")}
-        known |= {r[0] for r in db.execute(
-            "SELECT container FROM sessions WHERE container IS NOT NULL")}
-    finally:
-        db.close()
-    return container_names(st) - known
-
-
-def container_of(st, execution_id):
-    db = st.db()
-    try:
-        row = db.execute("SELECT container FROM executions WHERE id = ?",
-                         (execution_id,)).fetchone()
-        return row[0] if row else None
-    finally:
-        db.close()
-
-
-def container_exists(name):
-    out = subprocess.run(["docker", "ps", "-a", "--filter", "name=^/" + name
-                          + "$", "--format", "{{.Names}}"],
-                         capture_output=True, text=True).stdout
-    return name in out.split()
+    known = set(st.containers()) | session_containers(st)
+    return set(docker.instance_containers(st.iid)) - known
 
 
 def dir_size(path):
@@ -239,7 +201,7 @@ def new_stack(name, policy, isolation, conf=None):
     if isolation == "process":
         c["reuse_max"] = 1000
     c.update(conf or {})
-    st = stack_mod.Stack(name, conf=c, env=SECRET_ENV)
+    st = Stack(name, conf=c, env=SECRET_ENV)
     st.policy_on = policy
     st.isolation = isolation
     return st

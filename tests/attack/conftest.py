@@ -11,16 +11,12 @@ itself that the service is healthy and no container is unaccounted for.
 `atk` binds a case to the stack; see attacklib.py."""
 
 import os
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-sys.path.insert(0, HERE)
-from fixtures import finish_stack  # noqa: E402
-import attacklib  # noqa: E402
-import stack as stack_mod  # noqa: E402
+import attacklib
+from pyexec_test.fixtures import finish_stack
+from pyexec_test.stack import OUT, SRC
 
 
 def pytest_generate_tests(metafunc):
@@ -42,8 +38,7 @@ def attack_stack(request):
     policy, isolation = request.param
     name = "atk-%s-%s" % ("on" if policy else "off", isolation[:4])
     # The policy file the project ships (and installs).
-    conf = {"policy_file": os.path.join(stack_mod.SRC, "sandbox",
-                                        "policy.conf")}
+    conf = {"policy_file": os.path.join(SRC, "deploy", "policy.conf")}
     st = attacklib.new_stack(name, policy, isolation, conf)
     try:
         st.start()
@@ -85,9 +80,8 @@ def pytest_terminal_summary(terminalreporter):
     text = "\n".join(lines) + "\n"
     terminalreporter.write(text)
     try:
-        os.makedirs(stack_mod.OUT, exist_ok=True)
-        with open(os.path.join(stack_mod.OUT, "attack-layers.txt"),
-                  "w") as f:
+        os.makedirs(OUT, exist_ok=True)
+        with open(os.path.join(OUT, "attack-layers.txt"), "w") as f:
             f.write(text)
     except OSError:
         pass

@@ -3,13 +3,14 @@ SIGTERM, a thread flood, deep recursion.  Each is contained by a limit
 of the container (pids, memory, the runner's clock) or by the policy,
 and leaves the service and other executions alone."""
 
-import threading
 import time
 
 import pytest
 
 import attacklib
-from attacklib import MARGIN, PIDS_LIMIT, SCRATCH_PROBE, wait_for
+from attacklib import MARGIN, PIDS_LIMIT, SCRATCH_PROBE
+from pyexec_test import docker
+from pyexec_test.waits import in_background, wait_for
 
 FORK_BOMB = r"""
 import errno, os
@@ -24,45 +25,12 @@ while True:
 """
 
 
-def running_execution(st):
-    db = st.db()
-    try:
-        row = db.execute("SELECT id FROM executions WHERE status = "
-                         "'running'").fetchone()
-        return row[0] if row else None
-    finally:
-        db.close()
-
-
-def in_background(fn, *args, **kw):
-    """Starts fn in a thread; returns a function that waits for it and
-    returns its value or raises its exception."""
-    box = {}
-
-    def run():
-        try:
-            box["r"] = fn(*args, **kw)
-        except BaseException as e:
-            box["e"] = e
-
-    t = threading.Thread(target=run)
-    t.start()
-
-    def result():
-        t.join(300)
-        assert not t.is_alive(), "no answer in 300 s"
-        if "e" in box:
-            raise box["e"]
-        return box["r"]
-    return result
-
-
 def check_no_survivor(atk, j):
     """The bomb's container is removed (container isolation) and the next
     execution sees no process of the sandbox user but itself."""
-    name = attacklib.container_of(atk.st, j["execution_id"])
+    name = atk.st.container_of(j["execution_id"])
     assert name
-    assert wait_for(lambda: not attacklib.container_exists(name), 60), name
+    assert wait_for(lambda: not docker.exists(name), 60), name
     probe = atk.ran(SCRATCH_PROBE)
     assert attacklib.procs_in(probe["stdout"]) == [], probe["stdout"]
 
@@ -73,7 +41,7 @@ def fork_bomb(atk, fork_expr, blocked):
     result = in_background(atk.run, code, blocked=blocked, timeout=3)
     # While it rages, another execution runs normally.
     if not (atk.policy and blocked):
-        assert wait_for(lambda: running_execution(atk.st), 30, 0.05)
+        assert wait_for(atk.st.running_execution, 30, 0.05)
         other = atk.ran("print(sum(range(10)))")
         assert other["status"] == "completed"
         assert other["stdout"] == "45\n"
@@ -102,7 +70,7 @@ def test_fork_bomb_spelled_past_the_policy(atk):
 def test_shell_fork_bomb_through_subprocess(atk):
     """The classic bash bomb.  Its pipelines are backgrounded, so bash
     (and the program) may return while the bomb goes on: the runner's
-    cleanup after the job must end it either way."""
+    clean-up after the execution must end it either way."""
     code = ("import subprocess\n"
             "subprocess.run(['bash', '-c', ':(){ :|:& };:; wait'])\n"
             "import time\ntime.sleep(1)\n")

@@ -5,11 +5,9 @@ namespaces and keyrings.  Each runs with the policy on and off."""
 
 import errno
 
-import pytest
-
 import attacklib
 from attacklib import PROCS, SECRET, TRY
-from stack import KEY_A, KEY_B
+from pyexec_test.stack import KEY_A, KEY_B
 
 # errno names as the probes print them
 EACCES, EROFS, EPERM = "EACCES", "EROFS", "EPERM"
@@ -148,7 +146,7 @@ print(t(lambda: os.chmod('/run/pyexec', 0o777)))
 def test_writing_outside_the_work_dir_fails(atk):
     code = TRY + r"""
 for d in ('/', '/usr', '/usr/lib/python3.11', '/etc', '/opt/pyexec',
-          '/opt/pyexec/pyexec_sandbox', '/var/tmp', '/root', '/run', '/home',
+          '/opt/pyexec/pyexec_runner', '/var/tmp', '/root', '/run', '/home',
           '/dev', '/sys/fs/cgroup'):
     print(d, t(lambda: open(os.path.join(d, 'pwned'), 'w').close()))
 print('runner.py', t(lambda: open('/opt/pyexec/runner.py', 'a').close()))
@@ -161,7 +159,7 @@ print('work', t(lambda: open('/work/fine', 'w').close()))
 """
     out = dict(l.rsplit(" ", 1) for l in lines_of(atk.run(code)))
     for d in ("/", "/usr", "/usr/lib/python3.11", "/etc", "/opt/pyexec",
-              "/opt/pyexec/pyexec_sandbox", "/var/tmp", "/run", "/home"):
+              "/opt/pyexec/pyexec_runner", "/var/tmp", "/run", "/home"):
         assert out[d] == EROFS, (d, out)
     for d in ("/root", "/dev", "/sys/fs/cgroup"):
         assert out[d] in (EACCES, EROFS), (d, out)
@@ -476,7 +474,7 @@ print('uid', os.getuid())
 def test_io_uring_is_refused(atk):
     """Docker before 25.0 (Debian 12 ships 20.10) allows io_uring in its
     default seccomp profile; the runner stacks a filter of its own that
-    refuses it (sandbox.py), so this holds on every Docker."""
+    refuses it (sandbox_user.py), so this holds on every Docker."""
     code = KERNEL + r"""
 params = ctypes.create_string_buffer(120)
 fd = libc.syscall(425, 8, params)

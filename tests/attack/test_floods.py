@@ -7,7 +7,7 @@ import socket
 import time
 
 from attacklib import MARGIN, MAX_BODY, MAX_OUTPUT
-from stack import KEY_A
+from pyexec_test.stack import KEY_A
 
 # stdout comes back three times (stdout, output, result_text) and stderr
 # twice (stderr, error): the duplicated fields that the seed APIs' clients
@@ -83,7 +83,8 @@ def test_body_past_the_front_end_limit_is_refused_at_once(atk):
     """A Content-Length of 1 GB, never sent: the front end refuses it
     from the headers (its own 413 page), and nobody waits for the
     body."""
-    s = socket.create_connection(("127.0.0.1", atk.st.port), timeout=30)
+    s = socket.create_connection(("127.0.0.1", atk.st.port),
+                                 timeout=MARGIN)
     try:
         t0 = time.time()
         s.sendall(b"POST /execute HTTP/1.1\r\nHost: localhost\r\n"

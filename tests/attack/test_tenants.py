@@ -7,7 +7,7 @@ import os
 import urllib.parse
 import uuid
 
-from stack import KEY_A, KEY_B
+from pyexec_test.stack import KEY_A, KEY_B
 
 
 def sid():

@@ -1,7 +1,8 @@
 // lib.mjs - what the browser tests share: Debian's Chromium driven by
 // playwright-core (from web/node_modules) with a fresh profile, the stack's
 // URL and key from tests/browser/run, screenshots, and a guard that the
-// pages load nothing from any other origin.
+// pages load nothing from any other origin.  Waits are stretched by
+// PYEXEC_TEST_TIMEOUT_SCALE, as in the Python suites (pyexec_test.waits).
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -15,6 +16,7 @@ const { chromium } = require("playwright-core");
 export const BASE = process.env.PYEXEC_URL;
 export const KEY = process.env.PYEXEC_KEY;
 const OUT = process.env.PYEXEC_BROWSER_OUT;
+export const SCALE = Number(process.env.PYEXEC_TEST_TIMEOUT_SCALE || 1);
 
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
   "--no-first-run", "--disable-background-networking",
@@ -29,7 +31,7 @@ export async function launch() {
     args: ARGS,
     viewport: { width: 1280, height: 860 },
   });
-  context.setDefaultTimeout(20000);
+  context.setDefaultTimeout(20000 * SCALE);
   return {
     context,
     async close() {
@@ -88,5 +90,5 @@ export async function waitForResult(page) {
   await page.waitForFunction(() => {
     const b = document.querySelector("#status .badge");
     return b && b.textContent !== "running";
-  }, null, { timeout: 60000 });
+  }, null, { timeout: 60000 * SCALE });
 }

@@ -9,6 +9,8 @@ import subprocess
 
 import requests
 
+from pyexec_test.waits import scaled
+
 STACK_CONF = {"allowed_origins": "https://pylearn.net"}
 HERE = os.path.dirname(__file__)
 
@@ -17,7 +19,7 @@ def run_client(stack, request):
     out = subprocess.run(
         ["node", os.path.join(HERE, "seed002_client.mjs")],
         input=json.dumps(request), capture_output=True, text=True,
-        timeout=120,
+        timeout=scaled(120),
         env={**os.environ, "CODE_EXECUTION_API_URL": stack.url,
              "NEXT_PUBLIC_CODE_EXECUTION_API_KEY": stack.key})
     assert out.returncode == 0, out.stderr

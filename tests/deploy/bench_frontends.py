@@ -4,7 +4,7 @@ next to the same front end serving a static file of the same size, with
 wrk -t2 -c8 -d10s on loopback.  Prints a Markdown table.  A benchmark,
 not a test: run it by hand on a quiet machine,
 
-    /usr/bin/python3 tests/deploy/bench_frontends.py [SECONDS]
+    PYTHONPATH=tests /usr/bin/python3 tests/deploy/bench_frontends.py [SECONDS]
 
 It installs the tree into build-deploy/inst as the deployment suite does
 (and removes it at the end)."""
@@ -14,10 +14,9 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import deploy  # noqa: E402
+import deploy
+from pyexec_test.waits import wait_for
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 
@@ -58,12 +57,9 @@ def main():
                 d.start()
             fe.start()
             try:
-                deadline = time.time() + 60
-                while True:
-                    status, _, body = fe.request("GET", "/health", key=False)
-                    if status == 200 or time.time() > deadline:
-                        break
-                    time.sleep(0.2)
+                wait_for(lambda: fe.request("GET", "/health",
+                                            key=False)[0] == 200, 60)
+                status, _, body = fe.request("GET", "/health", key=False)
                 assert status == 200, body
                 with open(os.path.join(static, "health.json"), "wb") as f:
                     f.write(body)
@@ -76,7 +72,7 @@ def main():
                 fe.stop()
                 if d:
                     d.stop()
-                deploy.remove_containers(tree.instance_id())
+                tree.remove_containers()
     finally:
         tree.remove()
         shutil.rmtree(work, ignore_errors=True)

@@ -4,12 +4,10 @@ with what it needs behind it."""
 
 import os
 import shutil
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import deploy  # noqa: E402
+import deploy
 
 
 @pytest.fixture(scope="session")
@@ -20,15 +18,8 @@ def tree():
     t.set_conf(image=deploy.IMAGE, api_keys=deploy.KEY, workers=3,
                pool_min_idle=1, pool_max=8, log_level="info")
     yield t
-    remove_leftovers(t)
+    t.remove_containers()
     t.remove()
-
-
-def remove_leftovers(t):
-    try:
-        deploy.remove_containers(t.instance_id())
-    except Exception:
-        pass
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +38,7 @@ def cert(workdir):
 def finish(t, stop):
     """Runs stop() and fails when containers of the instance are left."""
     stop()
-    left = deploy.remove_containers(t.instance_id())
+    left = t.remove_containers()
     assert not left, "containers left behind: %s" % left
 
 

@@ -17,7 +17,11 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import time
+
+from pyexec_test import docker
+from pyexec_test.net import free_port, wait_listening
+from pyexec_test.stack import read_instance_id, read_log
+from pyexec_test.waits import scaled, wait_for
 
 SRC = os.environ.get("PYEXEC_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -37,14 +41,6 @@ LIGHTTPD = shutil.which("lighttpd", path="/usr/sbin:/usr/bin")
 APACHE = shutil.which("apache2", path="/usr/sbin:/usr/bin")
 NGINX = shutil.which("nginx", path="/usr/sbin:/usr/bin")
 APACHE_MODULES = "/usr/lib/apache2/modules"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def run(cmd, **kw):
@@ -124,32 +120,16 @@ class Tree:
         os.chown(self.data, uid, gid)
         os.chmod(self.data, 0o750)
 
-    def instance_id(self):
-        import sqlite3
+    def remove_containers(self):
+        """Removes the containers of the installed instance; returns their
+        names.  Without a database pyexec never ran, so none can exist; a
+        database without an instance id raises."""
         path = os.path.join(self.data, "pyexec.db")
         if not os.path.exists(path):
-            return None
-        db = sqlite3.connect(path)
-        try:
-            row = db.execute("SELECT value FROM meta WHERE key = "
-                             "'instance_id'").fetchone()
-            return row[0] if row else None
-        except sqlite3.Error:
-            return None
-        finally:
-            db.close()
-
-
-def remove_containers(instance):
-    """Removes the containers of one pyexec instance; returns their names."""
-    if not instance:
-        return []
-    out = run(["docker", "ps", "-a", "--filter",
-               "label=pyexec.instance=" + instance, "--format",
-               "{{.Names}}"], check=False).stdout.split()
-    if out:
-        run(["docker", "rm", "-f"] + out, check=False)
-    return out
+            return []
+        names = docker.instance_containers(read_instance_id(path))
+        docker.remove(names)
+        return names
 
 
 def descendants(pid):
@@ -204,17 +184,16 @@ class Daemon:
                                      stderr=log, env=env)
         s.close()
         log.close()
-        deadline = time.time() + 20
-        while "workers on fd 0" not in self.log():
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("pyexec-fcgi did not start:\n" + self.log())
-            time.sleep(0.05)
+        wait_for(lambda: "workers on fd 0" in self.log()
+                 or self.proc.poll() is not None, 20, 0.05)
+        if "workers on fd 0" not in self.log() or self.proc.poll() is not None:
+            raise RuntimeError("pyexec-fcgi did not start:\n" + self.log())
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(60)
+                self.proc.wait(scaled(60))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -224,11 +203,7 @@ class Daemon:
         return self.proc.returncode if self.proc else None
 
     def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
 
 # ---- front ends ----
@@ -273,17 +248,10 @@ class FrontEnd:
                                      stderr=open(os.path.join(
                                          self.dir, "stderr.log"), "ab"),
                                      cwd=self.dir)
-        deadline = time.time() + 15
         for port in (self.port, self.tls_port):
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), 0.2).close()
-                    break
-                except OSError:
-                    if self.proc.poll() is not None or time.time() > deadline:
-                        raise RuntimeError("%s did not start: %s" % (
-                            self.name, self.logs()[-3000:]))
-                    time.sleep(0.05)
+            if not wait_listening(port, self.proc):
+                raise RuntimeError("%s did not start: %s" % (
+                    self.name, self.logs()[-3000:]))
 
     def stop(self):
         """Stops the server and waits for a pyexec it spawned to drain."""
@@ -293,33 +261,26 @@ class FrontEnd:
                 if c.startswith("pyexec-")]
         self.proc.send_signal(self.stop_signal)
         try:
-            self.proc.wait(60)
+            self.proc.wait(scaled(60))
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        deadline = time.time() + 60
-        while any(os.path.exists("/proc/%d" % p) for p in ours):
-            if time.time() > deadline:
-                raise RuntimeError("pyexec did not drain after %s stopped"
-                                   % self.name)
-            time.sleep(0.1)
+        if not wait_for(lambda: not any(os.path.exists("/proc/%d" % p)
+                                        for p in ours), 60):
+            raise RuntimeError("pyexec did not drain after %s stopped"
+                               % self.name)
 
     stop_signal = signal.SIGTERM
 
     def logs(self):
         """The front end's error log (where a spawned pyexec writes)."""
-        text = ""
-        for n in ("error.log", "stderr.log"):
-            try:
-                with open(os.path.join(self.dir, n), errors="replace") as f:
-                    text += f.read()
-            except OSError:
-                pass
-        return text
+        return "".join(read_log(os.path.join(self.dir, n))
+                       for n in ("error.log", "stderr.log"))
 
     # ---- HTTP ----
 
-    def connection(self, tls=False, timeout=120):
+    def connection(self, tls=False, timeout=None):
+        timeout = timeout or scaled(120)
         if tls:
             ctx = ssl.create_default_context(cafile=self.cert)
             return http.client.HTTPSConnection(

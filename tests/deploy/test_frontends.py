@@ -4,10 +4,10 @@ pyexec, the Authorization header passing through, and (for the spawning
 ones) one pyexec master only."""
 
 import json
-import time
 import uuid
 
 import deploy
+from pyexec_test.waits import wait_for
 
 PLOT = ("import matplotlib.pyplot as plt\n"
         "plt.plot([1, 2, 3], [1, 4, 9])\n"
@@ -17,14 +17,11 @@ PLOT = ("import matplotlib.pyplot as plt\n"
 def wait_healthy(fe, tls=False, timeout=60):
     """Until /health is 200 with a warm container: right after start the
     keeper has not yet seen Docker, and /execute would get a 503."""
-    deadline = time.time() + timeout
-    while True:
+    def ready():
         status, _, body = fe.request("GET", "/health", tls=tls, key=False)
-        if status == 200 and json.loads(body)["pool"]["idle"] >= 1:
-            return status, body
-        if time.time() > deadline:
-            return status, body
-        time.sleep(0.1)
+        return status == 200 and json.loads(body)["pool"]["idle"] >= 1
+
+    wait_for(ready, timeout)
 
 
 def tls(front):
@@ -71,12 +68,8 @@ def test_client_address_reaches_the_access_log(front):
     status, _, _ = front.request("GET", "/status", tls=tls(front),
                                  headers={"X-Request-Id": rid})
     assert status == 200
-    deadline = time.time() + 5
-    line = None
-    while line is None and time.time() < deadline:
-        text = front.daemon.log() if front.daemon else front.logs()
-        line = deploy.access_line(text, rid)
-        time.sleep(0.1)
+    line = wait_for(lambda: deploy.access_line(
+        front.daemon.log() if front.daemon else front.logs(), rid), 10)
     assert line, "no access line for %s" % rid
     assert "%s GET /status 200" % deploy.CLIENT_ADDR in line, line
 

@@ -40,7 +40,7 @@ def test_install_puts_everything_in_its_place(tree, destdir):
         assert os.access(p("sbin", prog), os.X_OK)
     expect = ["etc/pyexec/pyexec.conf",
               "share/pyexec/conf-defaults/pyexec.conf",
-              "share/pyexec/sandbox/PROTOCOL.md",
+              "share/pyexec/runner/PROTOCOL.md",
               "share/pyexec/deploy/lighttpd/pyexec-fastcgi.conf",
               "share/pyexec/deploy/lighttpd/pyexec-binpath.conf",
               "share/pyexec/deploy/apache/pyexec-proxy-fcgi.conf",
@@ -55,25 +55,24 @@ def test_install_puts_everything_in_its_place(tree, destdir):
         if sql.endswith(".sql"):
             expect.append("share/pyexec/sql/" + sql)
     # The recipe is copied whole, as the image build script hashes it.
-    src_sandbox = os.path.join(deploy.SRC, "sandbox")
-    for f in files_under(src_sandbox):
+    src_runner = os.path.join(deploy.SRC, "runner")
+    for f in files_under(src_runner):
         if "__pycache__" not in f and not f.endswith(".pyc"):
-            expect.append("share/pyexec/sandbox/" + f)
+            expect.append("share/pyexec/runner/" + f)
     script = os.path.join(deploy.SRC, "scripts", "build-sandbox-image")
     if os.path.exists(script):
         expect.append("share/pyexec/scripts/build-sandbox-image")
         assert os.access(p("share/pyexec/scripts/build-sandbox-image"),
                          os.X_OK)
-    if os.path.exists(os.path.join(src_sandbox, "policy.conf")):
-        expect.append("etc/pyexec/policy.conf")
+    expect.append("etc/pyexec/policy.conf")
     for f in expect:
         assert os.path.isfile(p(f)), f
     st = os.stat(p("var/lib/pyexec"))
     assert oct(st.st_mode & 0o777) == "0o750"
     # Every @placeholder@ was replaced by a path of this prefix.  The
-    # trees copied verbatim (the sandbox recipe, the bundled pages) are
+    # trees copied verbatim (the image recipe, the bundled pages) are
     # not templates: minified JavaScript may hold "@x@" of its own.
-    verbatim = ("sbin/", "share/pyexec/sandbox/", "share/pyexec/static/")
+    verbatim = ("sbin/", "share/pyexec/runner/", "share/pyexec/static/")
     for f in files_under(staged(destdir, tree)):
         if f.startswith(verbatim):
             continue

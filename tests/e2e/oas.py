@@ -1,4 +1,4 @@
-"""oas - reads the router table out of fcgi-app/handlers/routes.c and checks
+"""oas - reads the router table out of fcgi-app/http/routes.c and checks
 JSON values against the schemas of an OpenAPI 3.1 document.
 
 check() supports what docs/openapi.json uses: $ref, allOf, oneOf/anyOf,

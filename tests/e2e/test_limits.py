@@ -3,16 +3,15 @@
 import os
 import re
 import subprocess
-import threading
-import time
 
-from stack import BUILD
+from pyexec_test.stack import BUILD
+from pyexec_test.waits import in_background, scaled, wait_for
 
 
 def admin(st, *args):
     out = subprocess.run([os.path.join(BUILD, "pyexec-admin"), "--config",
                           st.conf_path] + list(args),
-                         capture_output=True, text=True, timeout=30)
+                         capture_output=True, text=True, timeout=scaled(30))
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -29,14 +28,13 @@ def test_concurrency_limit_per_key(make_stack):
     st.wait_healthy()
     key, kid = new_key(st, "one-at-a-time")
     admin(st, "key", "limits", kid, "1", "-")
-    slow = threading.Thread(target=st.execute,
-                            args=("import time\ntime.sleep(2)",),
-                            kwargs={"_key": key, "timeout": 10})
-    slow.start()
-    time.sleep(0.7)
+    # Running for far longer than the two calls below take.
+    slow = in_background(st.execute, "import time\ntime.sleep(%d)"
+                         % scaled(5), _key=key, timeout=scaled(60))
+    assert wait_for(st.running_execution, 30, 0.05)
     r = st.execute("print(1)", _key=key)
     other = st.execute("print(1)")           # another key is unaffected
-    slow.join()
+    assert slow().status == 200
     assert r.status == 429, r
     assert r.json["error"] == "rate_limited"
     assert "1 executions at once" in r.json["detail"]

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 import oas
-from stack import SRC
+from pyexec_test.stack import SRC
 
 STACK_CONF = {"workers": 4, "pool_min_idle": 2, "default_timeout": 2}
 
@@ -33,7 +33,7 @@ def doc(stack):
 
 @pytest.fixture(scope="module")
 def routes():
-    return oas.router_routes(os.path.join(SRC, "fcgi-app", "handlers",
+    return oas.router_routes(os.path.join(SRC, "fcgi-app", "http",
                                           "routes.c"))
 
 

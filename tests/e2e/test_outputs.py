@@ -5,7 +5,7 @@ import base64
 import struct
 import urllib.parse
 
-from stack import query
+from pyexec_test.stack import query
 
 STACK_CONF = {"images_per_execution": 3}
 

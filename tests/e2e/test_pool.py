@@ -5,7 +5,9 @@ import subprocess
 import threading
 import time
 
-from stack import KEY_A, KEY_B
+from pyexec_test import docker
+from pyexec_test.stack import KEY_A, KEY_B
+from pyexec_test.waits import in_background, scaled, wait_for, wait_for_status
 
 LEAK_PROBE = ("import os, glob\n"
               "print(sorted(glob.glob('/tmp/*') + glob.glob('/work/*') +"
@@ -26,24 +28,6 @@ LEAVE_TRACES = (
     "print('left traces')\n")
 
 
-def container_of(st, execution_id):
-    db = st.db()
-    try:
-        return db.execute("SELECT container FROM executions WHERE id = ?",
-                          (execution_id,)).fetchone()[0]
-    finally:
-        db.close()
-
-
-def wait_idle(st, n, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if st.get("/health", key=False).json["pool"]["idle"] >= n:
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def check_isolation(st):
     """What a fresh execution sees (the runner's own files, docker-init,
     the runner, itself) is all the next one sees after traces were left."""
@@ -51,22 +35,21 @@ def check_isolation(st):
     assert "False" in clean
     r = st.execute(LEAVE_TRACES, timeout=10)
     assert r.status == 200 and r.json["stdout"] == "left traces\n", r
-    first = container_of(st, r.json["execution_id"])
+    first = st.container_of(r.json["execution_id"])
     for _ in range(3):
         r = st.execute(LEAK_PROBE)
         assert r.status == 200
         assert r.json["stdout"] == clean, r.json
-    return first, container_of(st, r.json["execution_id"])
+    return first, st.container_of(r.json["execution_id"])
 
 
 def test_container_mode_fresh_container_each_time(make_stack):
     st = make_stack("cmode", conf={"pool_min_idle": 2, "policy": "off"})
     st.wait_healthy()
-    assert wait_idle(st, 2)
     first, last = check_isolation(st)
     assert first != last
     ids = [st.execute("print(1)").json["execution_id"] for _ in range(3)]
-    names = {container_of(st, i) for i in ids}
+    names = {st.container_of(i) for i in ids}
     assert len(names) == 3
 
 
@@ -75,7 +58,6 @@ def test_process_mode_reuses_per_key_and_wipes(make_stack):
                                    "isolation": "process", "reuse_max": 50,
                                    "policy": "off"})
     st.wait_healthy()
-    assert wait_idle(st, 2)
     first, last = check_isolation(st)
     assert first == last            # reused, yet nothing survived
 
@@ -84,9 +66,9 @@ def test_process_mode_never_shares_across_keys(make_stack):
     st = make_stack("pkeys", conf={"pool_min_idle": 2,
                                    "isolation": "process"})
     st.wait_healthy()
-    a = {container_of(st, st.execute("print(1)", _key=KEY_A)
+    a = {st.container_of(st.execute("print(1)", _key=KEY_A)
                       .json["execution_id"]) for _ in range(4)}
-    b = {container_of(st, st.execute("print(1)", _key=KEY_B)
+    b = {st.container_of(st.execute("print(1)", _key=KEY_B)
                       .json["execution_id"]) for _ in range(4)}
     assert a and b and not (a & b), (a, b)
 
@@ -95,7 +77,7 @@ def test_process_mode_retires_after_reuse_max(make_stack):
     st = make_stack("preuse", conf={"pool_min_idle": 1,
                                     "isolation": "process", "reuse_max": 3})
     st.wait_healthy()
-    names = [container_of(st, st.execute("print(1)").json["execution_id"])
+    names = [st.container_of(st.execute("print(1)").json["execution_id"])
              for _ in range(7)]
     assert max(names.count(n) for n in names) <= 3, names
 
@@ -104,32 +86,27 @@ def test_exhausted_pool_gives_503_with_retry_after(make_stack):
     st = make_stack("exhaust", conf={"pool_min_idle": 1, "pool_max": 1,
                                      "pool_wait_ms": 500})
     st.wait_healthy()
-    assert wait_idle(st, 1)
-    holder = threading.Thread(target=st.execute,
-                              args=("import time\ntime.sleep(3)",),
-                              kwargs={"timeout": 10})
-    holder.start()
-    time.sleep(0.5)
+    # The holder keeps the only container well past the probe's wait.
+    holder = in_background(st.execute, "import time\ntime.sleep(%d)"
+                           % scaled(6), timeout=scaled(60))
+    assert wait_for(st.running_execution, 30, 0.05)
     t0 = time.time()
     r = st.execute("print(1)")
-    holder.join()
+    waited = time.time() - t0
     assert r.status == 503, r
     assert r.json["error"] == "sandbox_unavailable"
     assert r.header("Retry-After")
-    assert 0.4 < time.time() - t0 < 5
+    # It waited pool_wait_ms for a container, and not much longer.
+    assert 0.4 < waited < scaled(5), waited
+    assert holder().status == 200
     # ... and it recovers once the holder is done.
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        r = st.execute("print(2)")
-        if r.status == 200:
-            break
-        time.sleep(0.3)
-    assert r.status == 200 and r.json["stdout"] == "2\n"
+    r = wait_for_status(lambda: st.execute("print(2)"))
+    assert r and r.json["stdout"] == "2\n"
 
 
 def test_empty_pool_waits_fairly_instead_of_failing(make_stack):
     st = make_stack("queue", conf={"pool_min_idle": 1, "pool_max": 3,
-                                   "pool_wait_ms": 60000})
+                                   "pool_wait_ms": int(scaled(60000))})
     st.wait_healthy()
     out = []
 
@@ -154,96 +131,76 @@ def test_pool_disabled_cold_starts(make_stack):
     assert r.json["timings"]["sandbox_ms"] > 50     # it made a container
 
 
+def test_first_requests_are_not_taken_for_leftovers(make_stack):
+    """Start-up marks what a previous run left in flight as over.  It must
+    never take what the new workers start for that: with the pool off, a
+    request sent the moment the service listens makes its own container
+    while the other processes are still starting (on a slow host, the
+    keeper used to retire it as a leftover: 503, record interrupted)."""
+    for i in range(3):
+        st = make_stack("first%d" % i, conf={"pool_min_idle": 0})
+        r = st.execute("print('first')")
+        assert r.status == 200 and r.json["stdout"] == "first\n", r
+        assert st.record(r.json["execution_id"])[0] == "completed"
+        assert "were running when pyexec stopped" not in st.log()
+        st.stop()
+
+
 def test_killed_container_is_detected_and_replaced(make_stack):
     st = make_stack("killed", conf={"pool_min_idle": 2})
     st.wait_healthy()
-    assert wait_idle(st, 2)
-    db = st.db()
-    names = [r[0] for r in db.execute(
-        "SELECT name FROM containers WHERE state = 'idle'")]
-    db.close()
-    for n in names:
+    for n in st.containers("idle"):
         subprocess.run(["docker", "kill", n], capture_output=True)
     r = st.execute("print('after kill')")
     assert r.status == 200 and r.json["stdout"] == "after kill\n", r
-    assert wait_idle(st, 2)
+    st.wait_idle(2)
 
 
 def test_runner_that_stalls_gets_its_container_killed(make_stack):
     st = make_stack("stall", conf={"pool_min_idle": 1})
     st.wait_healthy()
-    assert wait_idle(st, 1)
-    db = st.db()
-    name = db.execute("SELECT name FROM containers WHERE state = 'idle'"
-                      ).fetchone()[0]
-    db.close()
+    # The only idle container, so the next execution gets it.
+    [name] = st.containers("idle")
     # Freeze the whole container: the runner can't answer at all.
     subprocess.run(["docker", "pause", name], capture_output=True)
-    t0 = time.time()
-    r = st.execute("print(1)", timeout=1)
-    assert r.status == 200
-    if r.json["stdout"] != "1\n":         # we drew the frozen one
-        assert r.json["status"] == "timeout"
-        assert time.time() - t0 < 10
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        ps = subprocess.run(["docker", "ps", "-a", "--filter",
-                             "name=" + name, "--format", "{{.Names}}"],
-                            capture_output=True, text=True).stdout
-        if name not in ps:
-            break
-        time.sleep(0.3)
-    subprocess.run(["docker", "unpause", name], capture_output=True)
+    try:
+        t0 = time.time()
+        r = st.execute("print(1)", timeout=1)
+        assert r.status == 200
+        assert st.container_of(r.json["execution_id"]) == name
+        assert r.json["status"] == "timeout", r.json
+        # The host's own deadline (the timeout and a 10 s grace) ended it.
+        assert time.time() - t0 < 1 + 10 + scaled(10)
+        assert wait_for(lambda: not docker.exists(name), 30), name
+    finally:
+        subprocess.run(["docker", "unpause", name], capture_output=True)
 
 
 def test_restart_leaves_no_orphan(make_stack):
     st = make_stack("orphans", conf={"pool_min_idle": 3})
     st.wait_healthy()
-    assert wait_idle(st, 3)
-    iid = st.instance_id()
     st.crash()                       # no chance to clean up
-    before = subprocess.run(["docker", "ps", "-a", "--filter",
-                             "label=pyexec.instance=" + iid, "--format",
-                             "{{.Names}}"], capture_output=True,
-                            text=True).stdout.split()
+    before = set(docker.instance_containers(st.iid))
     assert len(before) >= 3
     st.start_master()
     st.wait_healthy()
-    assert wait_idle(st, 3)
-    time.sleep(1)
-    after = subprocess.run(["docker", "ps", "-a", "--filter",
-                            "label=pyexec.instance=" + iid, "--format",
-                            "{{.Names}}"], capture_output=True,
-                           text=True).stdout.split()
-    assert not (set(before) & set(after)), (before, after)
-    db = st.db()
-    known = {r[0] for r in db.execute("SELECT name FROM containers")}
-    db.close()
-    assert set(after) <= known
-
-
-def instance_containers(iid):
-    return subprocess.run(["docker", "ps", "-a", "--filter",
-                           "label=pyexec.instance=" + iid, "--format",
-                           "{{.Names}}"], capture_output=True,
-                          text=True).stdout.split()
+    # The old containers go in the background, after the new ones came.
+    assert wait_for(lambda: not (before & set(
+        docker.instance_containers(st.iid))), 60), before
+    after = docker.instance_containers(st.iid)
+    assert set(after) <= set(st.containers())
 
 
 def test_stop_while_the_pool_fills_leaves_nothing(make_stack):
     st = make_stack("stopfill", conf={"pool_min_idle": 6})
-    iid = st.instance_id()
+
+    def states():
+        return {r[0] for r in st.query("SELECT state FROM containers")}
     # Catch the keeper with creations in flight and some ready.
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        db = st.db()
-        states = [r[0] for r in db.execute("SELECT state FROM containers")]
-        db.close()
-        if "creating" in states and "idle" in states:
-            break
-        time.sleep(0.01)
-    assert "creating" in states and "idle" in states, states
+    assert wait_for(lambda: {"creating", "idle"} <= states(), 60, 0.01), \
+        states()
     assert st.stop() == 0
-    assert instance_containers(iid) == []
+    assert docker.instance_containers(st.iid) == []
 
 
 def test_stop_removes_a_container_the_table_does_not_know(make_stack):
@@ -251,14 +208,13 @@ def test_stop_removes_a_container_the_table_does_not_know(make_stack):
     row names it) is removed at stop, not left to the next start."""
     st = make_stack("stopsweep", conf={"pool_min_idle": 1})
     st.wait_healthy()
-    iid = st.instance_id()
-    stray = "pyexec-%s-stray0000000" % iid[:12]
+    stray = "pyexec-%s-stray0000000" % st.iid[:12]
     subprocess.run(["docker", "create", "--name", stray, "--label",
-                    "pyexec.instance=" + iid, st.conf["image"], "true"],
+                    "pyexec.instance=" + st.iid, st.conf["image"], "true"],
                    check=True, capture_output=True)
     try:
-        assert stray in instance_containers(iid)
+        assert stray in docker.instance_containers(st.iid)
         assert st.stop() == 0
-        assert instance_containers(iid) == []
+        assert docker.instance_containers(st.iid) == []
     finally:
         subprocess.run(["docker", "rm", "-f", stray], capture_output=True)

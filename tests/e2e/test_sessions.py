@@ -5,7 +5,9 @@ import threading
 import time
 import uuid
 
-from stack import KEY_B
+from pyexec_test import docker
+from pyexec_test.stack import KEY_B
+from pyexec_test.waits import in_background, scaled, wait_for
 
 STACK_CONF = {"workers": 6, "pool_min_idle": 2, "max_sessions": 64}
 
@@ -102,10 +104,7 @@ def test_release_destroys_the_container(stack):
     assert info["container_state"] == "running"
     assert info["executions"] == 1
     assert stack.request("DELETE", "/sessions/" + s).status == 200
-    out = subprocess.run(["docker", "ps", "-a", "--filter", "name=" + name,
-                          "--format", "{{.Names}}"], capture_output=True,
-                         text=True).stdout
-    assert name not in out
+    assert not docker.exists(name)
 
 
 def test_unknown_release_is_404(stack):
@@ -187,16 +186,30 @@ def test_status_counts_sessions(stack):
 
 
 def test_idle_sessions_are_reclaimed(make_stack):
-    st = make_stack("idle", conf={"session_idle_timeout": 2,
+    st = make_stack("idle", conf={"session_idle_timeout": int(scaled(3)),
                                   "pool_min_idle": 1})
     st.wait_healthy()
     s = sid()
     call(st, s, "x = 1")
     assert st.get("/sessions/" + s).status == 200
-    time.sleep(4)
-    assert st.get("/sessions/" + s).status == 404
+    assert wait_for(lambda: st.get("/sessions/" + s).status == 404, 30)
     j = call(st, s, "print('x' in globals())")
     assert j["stdout"] == "False\n"
+
+
+def test_a_session_busy_longer_than_the_idle_timeout_is_kept(make_stack):
+    """Idle means no call in flight: a call that outlasts
+    session_idle_timeout (a slow host makes any call long) must not have
+    its session reclaimed, and its container removed, under it."""
+    idle = int(scaled(2))
+    st = make_stack("busyidle", conf={"session_idle_timeout": idle,
+                                      "pool_min_idle": 1})
+    st.wait_healthy()
+    s = sid()
+    j = call(st, s, "import time\ntime.sleep(%d)\nprint('done')"
+             % (3 * idle), timeout=60)
+    assert j["status"] == "completed" and j["stdout"] == "done\n", j
+    assert st.get("/sessions/" + s).status == 200
 
 
 def test_max_sessions_gives_503(make_stack):
@@ -219,14 +232,14 @@ def test_busy_session_gives_429(make_stack):
     st = make_stack("busy", conf={"session_wait_ms": 300})
     st.wait_healthy()
     call(st, "slow", "x = 1")
-    t = threading.Thread(target=call, args=(st, "slow",
-                                            "import time\ntime.sleep(2)"))
-    t.start()
-    time.sleep(0.5)
+    # Busy for far longer than the second call waits (300 ms).
+    slow = in_background(call, st, "slow", "import time\ntime.sleep(%d)"
+                         % scaled(5), timeout=scaled(60))
+    assert wait_for(st.running_execution, 30, 0.05)
     r = st.post("/execute", {"session_id": "slow", "code": "1"})
-    t.join()
-    assert r.status == 429
+    assert r.status == 429, r
     assert r.json["error"] == "session_busy"
+    assert slow()["status"] == "completed"
 
 
 def test_restart_keeps_a_live_session(make_stack):

@@ -5,11 +5,11 @@ import json
 import os
 import signal
 import threading
-import time
 
 import pytest
 
-from stack import KEY_A
+from pyexec_test.stack import KEY_A
+from pyexec_test.waits import in_background, scaled, wait_for
 
 
 def test_health_reports_database_and_docker(stack):
@@ -84,8 +84,7 @@ def test_request_id_is_echoed_and_logged(stack):
     r = stack.get("/status", headers={"X-Request-Id": "trace-abc-123"})
     assert r.status == 200
     assert r.header("X-Request-Id") == "trace-abc-123"
-    time.sleep(0.2)
-    assert "req=trace-abc-123" in stack.log()
+    assert wait_for(lambda: "req=trace-abc-123" in stack.log(), 10)
     assert "GET /status 200" in stack.log()
 
 
@@ -108,19 +107,12 @@ def test_worker_killed_is_respawned(stack):
     # SIGKILL lands asynchronously: until the victim is dead it may still
     # take a connection from the shared socket and drop it with itself,
     # as any crashing worker would.  Once it is gone, nothing may fail.
-    deadline = time.time() + 10
-    while not dead(victim):
-        assert time.time() < deadline, "SIGKILL took 10 s"
-        time.sleep(0.01)
+    assert wait_for(lambda: dead(victim), 10, 0.01), "SIGKILL took long"
     # /status needs only the workers and SQLite (no Docker round trip).
     statuses = [stack.get("/status").status for _ in range(40)]
     assert statuses == [200] * 40, statuses
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        now = set(stack.children())
-        if victim not in now and len(now) == len(before):
-            break
-        time.sleep(0.1)
+    wait_for(lambda: victim not in stack.children()
+             and len(stack.children()) == len(before), 10)
     now = set(stack.children())
     assert victim not in now
     assert len(now) == len(before), (before, now)
@@ -129,20 +121,15 @@ def test_worker_killed_is_respawned(stack):
 def test_sigterm_drains_a_request_in_flight(make_stack):
     st = make_stack("drain")
     st.wait_healthy()
-    result = {}
-
-    def slow():
-        result["r"] = st.execute("import time\ntime.sleep(2)\nprint('done')",
-                                 timeout=10)
-
-    t = threading.Thread(target=slow)
-    t.start()
-    time.sleep(0.8)
+    slow = in_background(st.execute, "import time\ntime.sleep(2)\n"
+                         "print('done')", timeout=scaled(30))
+    # In flight: a worker has it and its program runs.
+    assert wait_for(st.running_execution, 30, 0.05)
     st.master.send_signal(signal.SIGTERM)
-    t.join(30)
-    rc = st.master.wait(60)
-    assert result["r"].status == 200, result["r"]
-    assert result["r"].json["stdout"] == "done\n"
+    r = slow()
+    rc = st.master.wait(scaled(60))
+    assert r.status == 200, r
+    assert r.json["stdout"] == "done\n"
     assert rc == 0
 
 
@@ -166,12 +153,8 @@ def test_sighup_reloads_without_failing_requests(make_stack):
     st.conf["max_sessions"] = 7
     st.write_conf()
     st.master.send_signal(signal.SIGHUP)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        if st.get("/status").json["max_sessions"] == 7 and \
-                not (old & set(st.children())):
-            break
-        time.sleep(0.2)
+    wait_for(lambda: st.get("/status").json["max_sessions"] == 7
+             and not (old & set(st.children())), 20, 0.2)
     stop.set()
     for t in threads:
         t.join()
@@ -186,10 +169,9 @@ def test_bad_config_on_sighup_keeps_running(make_stack):
     with open(st.conf_path, "a") as f:
         f.write("no_such_key = 1\n")
     st.master.send_signal(signal.SIGHUP)
-    time.sleep(1)
+    assert wait_for(lambda: "no_such_key: unknown key" in st.log(), 10)
     assert st.master.poll() is None
     assert st.get("/health", key=False).status == 200
-    assert "no_such_key: unknown key" in st.log()
 
 
 def test_bad_config_stops_startup_naming_key_and_line(make_stack):

@@ -2,7 +2,7 @@
  * socket (or the connection being served) and a pipe that says stop.
  * Requests are parsed just enough to route them and to record them. */
 #include "config.h"
-#include "fake_docker.h"
+#include "fakes/fake_docker.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,8 +19,8 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/util.h"
 
 struct rule {
     char *method;
@@ -45,9 +45,9 @@ struct fake_docker {
     pthread_t thread;
     pthread_mutex_t lock;
     struct rule *rules;
-    size_t n_rules;
+    size_t n_rules, rules_cap;
     struct fake_request *reqs;
-    size_t n_reqs;
+    size_t n_reqs, reqs_cap;
     int conns;
 };
 
@@ -69,7 +69,7 @@ void fake_docker_add(struct fake_docker *f, const struct fake_rule *r)
     struct rule *n;
 
     pthread_mutex_lock(&f->lock);
-    f->rules = xrealloc(f->rules, (f->n_rules + 1) * sizeof(*f->rules));
+    ALLOC_GROW(f->rules, f->n_rules + 1, f->rules_cap);
     n = &f->rules[f->n_rules++];
     n->method = dup_or_null(r->method);
     n->prefix = xstrdup(r->prefix ? r->prefix : "");
@@ -115,7 +115,7 @@ static void free_rules(struct fake_docker *f)
     }
     free(f->rules);
     f->rules = NULL;
-    f->n_rules = 0;
+    f->n_rules = f->rules_cap = 0;
 }
 
 static void free_reqs(struct fake_docker *f)
@@ -127,7 +127,7 @@ static void free_reqs(struct fake_docker *f)
     }
     free(f->reqs);
     f->reqs = NULL;
-    f->n_reqs = 0;
+    f->n_reqs = f->reqs_cap = 0;
 }
 
 void fake_docker_reset(struct fake_docker *f)
@@ -430,7 +430,7 @@ static void serve(struct fake_docker *f, int fd, int conn)
         /* Recorded before the reply, so the client sees it once it has
          * its answer. */
         pthread_mutex_lock(&f->lock);
-        f->reqs = xrealloc(f->reqs, (f->n_reqs + 1) * sizeof(*f->reqs));
+        ALLOC_GROW(f->reqs, f->n_reqs + 1, f->reqs_cap);
         f->reqs[f->n_reqs++] = q;
         pthread_mutex_unlock(&f->lock);
         if (r.action == FAKE_STALL) {

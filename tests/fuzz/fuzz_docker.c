@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "docker.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/util.h"
+#include "docker/docker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,17 +1,18 @@
 /* fuzz_json.c - the request parser: arbitrary bytes through json_parse,
- * the /execute field checks (job_parse) and the writer's copy-through,
- * and the query-string decoder of /runcode.  Nothing may crash, leak or
- * read out of bounds; a parsed document must write back as valid JSON. */
+ * the /execute field checks (execution_request_parse), the writer's
+ * copy-through, and the query-string decoder of /runcode.  Nothing may
+ * crash, leak or read out of bounds; a parsed document must write back
+ * as valid JSON. */
 #include "config.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#include "conf.h"
-#include "job.h"
-#include "json.h"
-#include "request.h"
-#include "util.h"
+#include "base/conf.h"
+#include "base/json.h"
+#include "base/util.h"
+#include "exec/execution_request.h"
+#include "http/request.h"
 
 static struct conf cfg;
 
@@ -49,11 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_free(again);
         jw_free(w);
         if (j->type == JSON_OBJECT) {
-            struct job job;
-            bool too_large;
+            struct execution_request er;
 
-            job_parse(j, &cfg, &job, &too_large, err);
-            job_release(&job);
+            execution_request_parse(j, &cfg, &er, err);
+            execution_request_release(&er);
         }
         json_free(j);
     }

@@ -7,15 +7,15 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "runner_client.h"
-#include "util.h"
+#include "base/util.h"
+#include "sandbox/runner_client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct run_limits lim = { 4096, 3, 8192, 2, 8192 };
-    struct run_result r;
+    struct runner_limits lim = { 4096, 3, 8192, 2, 8192 };
+    struct runner_reply r;
     struct frame_parser *fp;
     char err[ERR_LEN];
     size_t i = 0, step;
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     step = (size_t)data[0] % 64 + 1;
     data++;
     size--;
-    run_result_init(&r, &lim);
+    runner_reply_init(&r, &lim);
     fp = frame_parser_new(&lim, &r);
     while (i < size) {
         size_t n = size - i < step ? size - i : step;
@@ -40,6 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((int)r.n_files > lim.max_images + lim.max_files)
         abort();
     frame_parser_free(fp);
-    run_result_release(&r);
+    runner_reply_release(&r);
     return 0;
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 static void test_append_grows_and_terminates(void **state)
 {

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "conf.h"
-#include "util.h"
+#include "base/conf.h"
+#include "base/util.h"
 
 static void test_defaults_follow_the_spec(void **state)
 {

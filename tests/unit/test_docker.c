@@ -15,11 +15,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "docker.h"
-#include "fake_docker.h"
-#include "json.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/util.h"
+#include "docker/docker.h"
+#include "fakes/fake_docker.h"
+#include "fakes/test_srcdir.h"
 
 #define ID64 "4f1c0a8e9b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e"
 
@@ -421,9 +422,8 @@ static void test_parse_error_is_cut_on_a_character(void **state)
 
 static char *read_seed(const char *name, size_t *n)
 {
-    const char *src = getenv("PYEXEC_SRCDIR");
-    char *path = xasprintf("%s/tests/fuzz/corpus/docker/%s",
-                           src ? src : TOP_SRCDIR, name);
+    char *path = xasprintf("%s/tests/fuzz/corpus/docker/%s", test_srcdir(),
+                           name);
     struct buf b = BUF_INIT(0);
     char tmp[4096];
     size_t k;

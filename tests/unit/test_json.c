@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json.h"
-#include "util.h"
+#include "base/json.h"
+#include "base/util.h"
 
 static void test_parse_object(void **state)
 {

@@ -1,7 +1,7 @@
 /* test_policy.c - the policy on real-looking code: what is blocked, what
  * is allowed, which canonical name and position a violation reports, the
  * policy.conf syntax and its error messages, and that the shipped
- * sandbox/policy.conf is the compiled-in default. */
+ * deploy/policy.conf is the compiled-in default. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -14,9 +14,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "policy.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/util.h"
+#include "fakes/test_srcdir.h"
+#include "policy/policy.h"
 
 #define IMPORT POLICY_RULE_IMPORT
 #define CALL POLICY_RULE_CALL
@@ -608,8 +609,7 @@ static void test_conf_include_and_allow(void **state)
 
 static void test_shipped_conf_is_the_default(void **state)
 {
-    const char *srcdir = getenv("PYEXEC_SRCDIR");
-    char *path = xasprintf("%s/sandbox/policy.conf", srcdir ? srcdir : ".");
+    char *path = xasprintf("%s/deploy/policy.conf", test_srcdir());
     struct buf a = BUF_INIT(0), b = BUF_INIT(0);
     char err[ERR_LEN] = "";
     struct policy *def = policy_default();

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "pytok.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/util.h"
+#include "policy/pytok.h"
 
 /* Tokenizes src into "TYPE(text)@line:col ..." (no text for layout
  * tokens).  Returns 0, or -1 with the error in err. */

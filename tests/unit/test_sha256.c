@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sha256.h"
-#include "util.h"
+#include "base/sha256.h"
+#include "base/util.h"
 
 static const struct { const char *in; const char *hex; } vectors[] = {
     { "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },

@@ -14,9 +14,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "store.h"
-#include "store_pool.h"
-#include "util.h"
+#include "base/util.h"
+#include "store/store.h"
+#include "store/store_pool.h"
 
 struct fixture {
     char dir[64];

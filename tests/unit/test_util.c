@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "util.h"
+#include "base/util.h"
 
 static const struct { const char *s; size_t n; bool ok; } utf8_cases[] = {
     { "plain ascii", 11, true },

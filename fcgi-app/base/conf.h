@@ -1,0 +1,79 @@
+/* conf.h - pyexec.conf: one table of keys, file first, then PYEXEC_<KEY>
+ * from the environment.  struct conf is read-only once workers start. */
+#ifndef PYEXEC_CONF_H
+#define PYEXEC_CONF_H
+
+#include <stdbool.h>
+
+enum isolation { ISOLATION_CONTAINER, ISOLATION_PROCESS };
+
+struct conf {
+    char *listen;               /* "unix:/path" or "host:port" */
+    long workers;
+    char *data_dir;
+    char *database;
+    char *docker_host;
+    char *image;
+    char *runtime;
+    long isolation;             /* enum isolation */
+    long reuse_max;
+    long pool_min_idle;
+    long pool_max;
+    long pool_wait_ms;
+    double cpus;
+    long default_memory_mb, max_memory_mb;
+    double default_timeout, max_timeout;
+    long pids_limit;
+    long max_body_bytes, max_code_bytes, max_output_bytes;
+    long tmpfs_mb;
+    long session_idle_timeout;
+    long max_sessions;
+    long session_wait_ms;
+    char *api_keys;             /* comma-separated; NULL when none */
+    char *allowed_origins;      /* comma-separated; NULL means any */
+    bool anonymous;             /* accept requests without a key */
+    bool policy;
+    char *policy_file;
+    long retention_days;
+    long images_per_execution, image_max_bytes;
+    long key_max_concurrent, key_rate_per_minute;
+    long busy_timeout_ms;
+    long log_level;
+    char *path;                 /* the file read, or NULL */
+};
+
+/* The compiled-in default paths of the config file and of the policy
+ * file (policy_file). */
+const char *conf_default_path(void);
+const char *conf_default_policy_path(void);
+
+/* Where a program's config came from, kept for a reload. */
+struct conf_source {
+    const char *path;
+    bool must_exist;            /* named by --config or $PYEXEC_CONFIG */
+};
+
+/* Loads the config of a program at start-up: the file given with
+ * --config (option; NULL when not given), else $PYEXEC_CONFIG, else
+ * conf_default_path(); a file named by either of the first two must
+ * exist.  Dies with the message on an error.  *src says which file. */
+void conf_load_program(struct conf *c, const char *option,
+                       struct conf_source *src);
+
+/* Fills c with defaults, reads path (a missing file is an error only when
+ * must_exist), applies PYEXEC_<KEY> from envp, then checks cross-key rules
+ * and resolves DATA/ prefixes.  Returns 0, or -1 with err naming the file,
+ * line and key.  On error c holds nothing that needs releasing. */
+int conf_load(struct conf *c, const char *path, bool must_exist,
+              char **envp, char *err);
+
+/* Same, from a string (name is used in messages); for tests. */
+int conf_load_string(struct conf *c, const char *text, const char *name,
+                     char **envp, char *err);
+
+void conf_release(struct conf *c);
+
+/* Writes every key = value line of c to fd (for --print-config). */
+void conf_print(const struct conf *c, int fd);
+
+#endif

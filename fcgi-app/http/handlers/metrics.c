@@ -1,0 +1,145 @@
+/* metrics.c - GET /metrics in the Prometheus text format: requests by
+ * route and status, executions by status, latency histograms of the queue,
+ * sandbox acquisition, run and total phases, pool and session gauges,
+ * Docker errors. */
+#include "config.h"
+
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/stats.h"
+#include "base/util.h"
+#include "exec/execution.h"
+#include "http/handlers/handlers.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "store/store.h"
+#include "store/store_pool.h"
+#include "store/store_sessions.h"
+
+static uint64_t load(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void requests(struct buf *b, const struct stats *st)
+{
+    buf_append_str(b, "# HELP pyexec_http_requests_total HTTP requests by "
+                   "route and status.\n"
+                   "# TYPE pyexec_http_requests_total counter\n");
+    for (size_t r = 0; r < STATS_MAX_ROUTES; r++) {
+        const char *name = r < route_table_len ? route_table[r].name
+                         : r == STATS_MAX_ROUTES - 1 ? "unrouted" : NULL;
+
+        if (!name)
+            continue;
+        for (int c = 0; c < STATS_N_CODES; c++) {
+            uint64_t n = load(&st->requests[r][c]);
+
+            if (n)
+                buf_appendf(b, "pyexec_http_requests_total{route=\"%s\","
+                            "code=\"%s%d\"} %llu\n", name,
+                            stats_codes[c] ? "" : "other",
+                            stats_codes[c] ? stats_codes[c] : 0,
+                            (unsigned long long)n);
+        }
+    }
+}
+
+static void executions(struct buf *b, const struct stats *st)
+{
+    buf_append_str(b, "# HELP pyexec_executions_total Executions by final "
+                   "status.\n# TYPE pyexec_executions_total counter\n");
+    for (int i = 0; i < EXECUTION_N_STATUSES; i++)
+        buf_appendf(b, "pyexec_executions_total{status=\"%s\"} %llu\n",
+                    execution_statuses[i],
+                    (unsigned long long)load(&st->executions[i]));
+}
+
+static void histograms(struct buf *b, const struct stats *st)
+{
+    static const char *phases[PHASE_COUNT] = {
+        "queue", "sandbox", "run", "total"
+    };
+
+    buf_append_str(b, "# HELP pyexec_execution_phase_seconds Time spent per "
+                   "phase of an execution.\n"
+                   "# TYPE pyexec_execution_phase_seconds histogram\n");
+    for (int p = 0; p < PHASE_COUNT; p++) {
+        const struct stats_hist *h = &st->latency[p];
+        uint64_t cum = 0;
+
+        for (int k = 0; k < STATS_N_BUCKETS; k++) {
+            cum += load(&h->buckets[k]);
+            if (k == STATS_N_BUCKETS - 1)
+                buf_appendf(b, "pyexec_execution_phase_seconds_bucket{"
+                            "phase=\"%s\",le=\"+Inf\"} %llu\n", phases[p],
+                            (unsigned long long)cum);
+            else
+                buf_appendf(b, "pyexec_execution_phase_seconds_bucket{"
+                            "phase=\"%s\",le=\"%g\"} %llu\n", phases[p],
+                            stats_bucket_ms[k] / 1000,
+                            (unsigned long long)cum);
+        }
+        buf_appendf(b, "pyexec_execution_phase_seconds_sum{phase=\"%s\"} "
+                    "%.6f\n", phases[p], (double)load(&h->sum_us) / 1e6);
+        buf_appendf(b, "pyexec_execution_phase_seconds_count{phase=\"%s\"} "
+                    "%llu\n", phases[p], (unsigned long long)load(&h->count));
+    }
+}
+
+static void gauges(struct buf *b, struct request *rq, const struct stats *st)
+{
+    struct pool_counts pc;
+    int busy = 0, idle = 0;
+
+    for (int i = 0; i < STATS_MAX_WORKERS - 1; i++) {
+        int s = __atomic_load_n(&st->workers[i].state, __ATOMIC_ACQUIRE);
+
+        busy += s == WORKER_BUSY;
+        idle += s == WORKER_IDLE;
+    }
+    buf_appendf(b, "# TYPE pyexec_fcgi_workers gauge\n"
+                "pyexec_fcgi_workers{state=\"busy\"} %d\n"
+                "pyexec_fcgi_workers{state=\"idle\"} %d\n", busy, idle);
+    if (store_pool_count(rq->store, &pc) == 0)
+        buf_appendf(b, "# TYPE pyexec_pool_containers gauge\n"
+                    "pyexec_pool_containers{state=\"creating\"} %d\n"
+                    "pyexec_pool_containers{state=\"idle\"} %d\n"
+                    "pyexec_pool_containers{state=\"idle_bound\"} %d\n"
+                    "pyexec_pool_containers{state=\"claimed\"} %d\n"
+                    "pyexec_pool_containers{state=\"session\"} %d\n"
+                    "pyexec_pool_containers{state=\"retiring\"} %d\n",
+                    pc.creating, pc.idle, pc.idle_owned, pc.claimed,
+                    pc.session, pc.retiring);
+    buf_appendf(b, "# TYPE pyexec_sessions gauge\npyexec_sessions %d\n",
+                store_session_count(rq->store));
+    buf_appendf(b, "# TYPE pyexec_docker_up gauge\npyexec_docker_up %d\n"
+                "# TYPE pyexec_docker_errors_total counter\n"
+                "pyexec_docker_errors_total %llu\n"
+                "# TYPE pyexec_containers_created_total counter\n"
+                "pyexec_containers_created_total %llu\n"
+                "# TYPE pyexec_containers_removed_total counter\n"
+                "pyexec_containers_removed_total %llu\n"
+                "# TYPE pyexec_uptime_seconds gauge\n"
+                "pyexec_uptime_seconds %.1f\n",
+                st->docker_up > 0,
+                (unsigned long long)load(&st->docker_errors),
+                (unsigned long long)load(&st->containers_created),
+                (unsigned long long)load(&st->containers_removed),
+                (double)(wall_ms() - st->started_ms) / 1000);
+}
+
+void handle_metrics(struct request *rq)
+{
+    struct stats *st = stats_get();
+    struct buf b = BUF_INIT(0);
+
+    requests(&b, st);
+    executions(&b, st);
+    histograms(&b, st);
+    gauges(&b, rq, st);
+    response_send(rq, 200, "text/plain; version=0.0.4; charset=utf-8",
+                  b.data, b.len);
+    buf_release(&b);
+}

@@ -1,0 +1,34 @@
+/* app.h - what a worker process holds for the requests it serves: the
+ * config, its database connection, the Docker client (opened on first
+ * use) and the policy.  Handlers reach it through request->app; the
+ * sandbox layer and the execution take it as their context. */
+#ifndef PYEXEC_APP_H
+#define PYEXEC_APP_H
+
+struct conf;
+struct store;
+struct docker;
+struct policy;
+
+struct app {
+    const struct conf *conf;
+    struct store *store;
+    struct docker *docker;      /* NULL until app_docker() */
+    struct policy *policy;      /* NULL when policy = off */
+    int keeper_wake_fd;         /* write a byte to wake the pool keeper */
+    int slot;                   /* this worker's index in the stats area */
+};
+
+/* The worker's Docker client, opened on first use; NULL (logged) when
+ * docker_host can't be used. */
+struct docker *app_docker(struct app *app);
+
+/* Whether Docker answers a ping within timeout_ms: 0, or -1 with err.
+ * A short timeout keeps a hung daemon from hanging the caller; later
+ * calls get the default again. */
+int app_docker_ping(struct app *app, long timeout_ms, char *err);
+
+/* Wakes the keeper so it refills or removes at once. */
+void app_wake_keeper(struct app *app);
+
+#endif

@@ -1,0 +1,238 @@
+/* pool.c - see pool.h.  The keeper fills the pool; this file only claims
+ * and returns.  With pool_min_idle = 0 (pool disabled) a worker makes
+ * its own container for each request, which is the seeds' cold-start
+ * design kept for comparison and for tiny hosts. */
+#include "config.h"
+#include "sandbox/pool.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/stats.h"
+#include "base/util.h"
+#include "sandbox/app.h"
+#include "store/store.h"
+#include "store/store_pool.h"
+
+static bool pid_alive(int pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/* Leaves the queue after a database error, keeping the error's reason
+ * (a successful leave would clear it). */
+static enum result leave_failed(struct app *app, int64_t seq)
+{
+    enum result r = store_last_error(app->store);
+
+    store_wait_leave(app->store, seq);
+    return r;
+}
+
+enum result pool_queue_wait(struct app *app, const char *queue,
+                            double deadline, int (*ready)(void *arg),
+                            void *arg, int64_t *seq)
+{
+    int me = (int)getpid(), delay = 1;
+
+    *seq = store_wait_enter(app->store, queue, me);
+    if (*seq < 0)
+        return store_last_error(app->store);
+    for (;;) {
+        int64_t head_seq;
+        int head_pid, rc;
+
+        rc = store_wait_head(app->store, queue, &head_seq, &head_pid);
+        if (rc < 0)
+            return leave_failed(app, *seq);
+        if (rc == 1 && head_seq == *seq) {
+            rc = ready(arg);
+            if (rc > 0)
+                return RESULT_OK;
+            if (rc < 0)
+                return leave_failed(app, *seq);
+        } else if (rc == 1 && !pid_alive(head_pid)) {
+            /* A worker died holding its place: drop it and look again. */
+            store_wait_drop_pid(app->store, head_pid);
+            continue;
+        }
+        if (now_ms() >= deadline)
+            break;
+        sleep_ms(delay);
+        if (delay < 4)
+            delay *= 2;
+    }
+    store_wait_leave(app->store, *seq);
+    return RESULT_BUSY;
+}
+
+struct claim_ctx {
+    struct app *app;
+    const char *key;
+    struct lease *out;
+};
+
+void pool_lease_fill(struct lease *l, const struct pool_container *pc)
+{
+    snprintf(l->name, sizeof(l->name), "%s", pc->name);
+    snprintf(l->docker_id, sizeof(l->docker_id), "%s", pc->docker_id);
+    l->memory_mb = pc->memory_mb;
+    l->uses = pc->uses;
+    l->cold = false;
+}
+
+static int try_claim(void *arg)
+{
+    struct claim_ctx *cc = arg;
+    struct pool_container pc;
+    int rc = store_pool_claim(cc->app->store, (int)getpid(), cc->key, &pc);
+
+    if (rc == 1)
+        pool_lease_fill(cc->out, &pc);
+    return rc;
+}
+
+/* Pool disabled: this request makes, starts and waits for its own
+ * container. */
+static enum result cold_start(struct app *app, long memory_mb,
+                              struct lease *out, char *err)
+{
+    struct docker *d = app_docker(app);
+    const struct conf *c = app->conf;
+    struct sandbox_spec spec = { store_instance_id(app->store), out->name,
+                                 memory_mb };
+
+    if (!d) {
+        err_set(err, "cannot open the Docker client");
+        return RESULT_DOCKER_DOWN;
+    }
+    memset(out, 0, sizeof(*out));
+    sandbox_new_name(spec.instance, out->name);
+    out->memory_mb = memory_mb;
+    out->cold = true;
+    if (store_pool_insert(app->store, out->name, memory_mb, "claimed") < 0
+        || store_pool_set_state(app->store, out->name, "claimed") < 0) {
+        err_set(err, "database: %s", store_last_message(app->store));
+        return store_last_error(app->store);
+    }
+    if (sandbox_create(d, c, &spec, out->docker_id, err) < 0)
+        goto fail;
+    store_pool_set_docker_id(app->store, out->name, out->docker_id);
+    /* A request waits less for its container than the keeper does. */
+    if (sandbox_wait_ready(d, c, out->name, out->docker_id,
+                           SANDBOX_READY_MS_REQUEST, err) < 0)
+        goto fail;
+    stats_add(&stats_get()->containers_created, 1);
+    return RESULT_OK;
+fail:
+    stats_add(&stats_get()->docker_errors, 1);
+    store_pool_retire(app->store, out->name);
+    app_wake_keeper(app);
+    return docker_last_unreachable(d) ? RESULT_DOCKER_DOWN
+                                      : RESULT_NO_SANDBOX;
+}
+
+enum result pool_unavailable(void)
+{
+    return stats_get()->docker_up == 0 ? RESULT_DOCKER_DOWN
+                                       : RESULT_NO_SANDBOX;
+}
+
+enum result pool_acquire(struct app *app, const char *key, long memory_mb,
+                         struct lease *out, double *waited_ms, char *err)
+{
+    const struct conf *c = app->conf;
+    struct claim_ctx cc = { app, key, out };
+    double start = now_ms();
+    enum result r;
+    int64_t seq;
+    int rc;
+
+    *waited_ms = 0;
+    /* Fast path: nobody is queueing and a container is idle. */
+    rc = store_wait_count(app->store, "pool");
+    if (rc == 0) {
+        rc = try_claim(&cc);
+        if (rc == 1)
+            goto got;
+    }
+    if (rc < 0)
+        goto db_error;
+    if (c->pool_min_idle == 0)
+        return cold_start(app, memory_mb, out, err);
+    if (stats_get()->docker_up == 0) {
+        err_set(err, "Docker is unreachable; no sandbox can start");
+        return RESULT_DOCKER_DOWN;
+    }
+    app_wake_keeper(app);
+    r = pool_queue_wait(app, "pool", start + (double)c->pool_wait_ms,
+                        try_claim, &cc, &seq);
+    *waited_ms = now_ms() - start;
+    if (r == RESULT_BUSY) {
+        err_set(err, "no sandbox became free within %ld ms (pool_max %ld)",
+                c->pool_wait_ms, c->pool_max);
+        return pool_unavailable();
+    }
+    if (r != RESULT_OK) {
+        err_set(err, "database: %s", store_last_message(app->store));
+        return r;
+    }
+    store_wait_leave(app->store, seq);
+got:
+    /* The pool shrank by one: the keeper makes a replacement. */
+    app_wake_keeper(app);
+    return RESULT_OK;
+db_error:
+    err_set(err, "database: %s", store_last_message(app->store));
+    return store_last_error(app->store);
+}
+
+int pool_fit_memory(struct app *app, struct lease *l, long memory_mb,
+                    char *err)
+{
+    struct docker *d;
+
+    if (memory_mb <= l->memory_mb)
+        return 0;
+    d = app_docker(app);
+    if (!d || sandbox_set_memory(d, l->docker_id, memory_mb, err) < 0)
+        return -1;
+    l->memory_mb = memory_mb;
+    store_pool_set_memory(app->store, l->name, memory_mb);
+    return 0;
+}
+
+void pool_release(struct app *app, const struct lease *l, const char *key,
+                  bool healthy)
+{
+    const struct conf *c = app->conf;
+
+    if (healthy && key && !l->cold && l->uses + 1 < c->reuse_max)
+        store_pool_return(app->store, l->name, key);
+    else
+        store_pool_retire(app->store, l->name);
+    app_wake_keeper(app);
+}
+
+void pool_kill(struct app *app, const struct lease *l)
+{
+    struct docker *d = app_docker(app);
+    char err[ERR_LEN];
+
+    if (d && docker_kill(d, l->docker_id, "KILL", err) < 0)
+        log_warn("killing %s: %s", l->name, err);
+    store_pool_retire(app->store, l->name);
+    app_wake_keeper(app);
+}
+
+bool pool_oom_killed(struct app *app, const struct lease *l)
+{
+    struct docker *d = app_docker(app);
+
+    return d && sandbox_oom_killed(d, l->docker_id);
+}

@@ -1,0 +1,44 @@
+/* store_images.h - the images table: the figures and output files an
+ * execution produced, served by id. */
+#ifndef PYEXEC_STORE_IMAGES_H
+#define PYEXEC_STORE_IMAGES_H
+
+#include <stddef.h>
+
+struct store;
+struct jw;
+
+struct image_new {
+    const char *execution_id;
+    const char *key_id;
+    int seq;
+    const char *kind;           /* "plot" or "file" */
+    const char *name;           /* files only */
+    const char *mime;
+    int width, height;          /* 0 when unknown */
+    const void *bytes;
+    size_t size;
+};
+/* Stores one; writes its new unguessable id (32 hex) into id. */
+int store_image_insert(struct store *s, const struct image_new *im,
+                       char id[33]);
+
+struct image_blob {
+    char *mime;
+    void *bytes;
+    size_t size;
+    char *name;
+};
+/* 1 and *out (caller frees with store_image_blob_release) when the image
+ * exists, 0 when not, -1 on error.  Images are served by id alone: the
+ * id is the capability (128 random bits). */
+int store_image_get(struct store *s, const char *id, struct image_blob *out);
+void store_image_blob_release(struct image_blob *b);
+
+
+/* Writes the images of an execution as a JSON array into w, each with
+ * its url under base_url. */
+void store_image_write_list(struct store *s, const char *execution_id,
+                            const char *base_url, struct jw *w);
+
+#endif

@@ -1,0 +1,115 @@
+"""The runner's handle on a fork of itself (program.serve on the other side).
+
+The runner forks ahead of time, while idle, so that an execution does not wait
+for the fork (several milliseconds once numpy, pandas and matplotlib are
+in memory).  The fork waits as root, where user code cannot reach it,
+until its first call says what it becomes: the process of one stateless
+execution, or the session interpreter.  Every call brings its own pipes, passed
+with SCM_RIGHTS, so nothing a call leaves running writes into the next
+call's output.  A call is over when the fork's report arrives; a fork that
+runs out of time or loses its client is killed, and the runner cleans the
+sandbox before the next execution.
+"""
+import os
+import select
+import signal
+import socket
+import time
+
+from . import execution, program
+
+EXIT_WAIT = 0.5     # s for a fork that reported to be gone before killing
+KILL_POLL = 0.05    # s to wait for a kill to take before trying again
+KILL_WAIT = 5.0     # s before giving up on a fork that will not die
+
+
+class Child:
+    def __init__(self):
+        ours, theirs = socket.socketpair()
+        self.pid = os.fork()
+        if self.pid == 0:
+            program.serve(theirs.detach())
+        theirs.close()
+        self.ctrl = ours
+        self.pidfd = os.pidfd_open(self.pid)
+        self.status = None      # wait status, once reaped
+
+    def execute(self, client, req, reaper):
+        """Runs req in this fork.  Returns (result, how).  Unless req is a
+        session call that reported, the fork is finished afterwards: the
+        caller reaps it (finish) and cleans the sandbox."""
+        io = execution.ExecutionIO(client, req)
+        try:
+            oom_before = execution.oom_kills()
+            start = time.monotonic()
+            deadline = start + req.timeout_ms / 1000
+            how = self._send(req, io.child_fds, deadline)
+            io.close_child_fds()
+            if how is None:
+                how = io.pump(deadline, self.pidfd)
+            elapsed = time.monotonic() - start
+            if how == execution.REPORTED:
+                # The program is over; the process has nothing left to do
+                # but exit (stateless) or wait for the next call (session).
+                exit_code, sig = io.report.get("exit_code", 0), None
+            else:
+                exit_code, sig = execution.wait_status(self.stop(reaper))
+            io.drain()
+            result = io.result(exit_code=exit_code, signal=sig,
+                               timed_out=how == execution.TIMED_OUT,
+                               oom=execution.oom_kills() > oom_before,
+                               time_ms=round(elapsed * 1000, 3),
+                               session_reset=req.session
+                               and how != execution.REPORTED)
+            return result, how
+        finally:
+            io.close()
+
+    def _send(self, req, fds, deadline):
+        """Hands the call over; None, or why it could not be."""
+        payload = req.to_json().encode("utf-8")
+        try:
+            self.ctrl.settimeout(max(deadline - time.monotonic(), 0.001))
+            socket.send_fds(self.ctrl,
+                            [program.CALL_HEADER.pack(len(payload))], fds)
+            self.ctrl.sendall(payload)
+        except socket.timeout:
+            return execution.TIMED_OUT
+        except OSError:
+            return execution.EXITED       # it is gone; stop() tells how
+        return None
+
+    def finish(self, reaper):
+        """Reaps a stateless fork that reported: it exits by itself, unless
+        the program forged its report and goes on."""
+        if self.status is None:
+            self._exits_within(EXIT_WAIT)
+            self.stop(reaper)
+
+    def stop(self, reaper):
+        """Kills and reaps it; its wait status.  It may be on either side
+        of its privilege drop: still root, the runner can kill it; the
+        sandbox user's, only the reaper can (and kills every sandbox
+        process with it)."""
+        deadline = time.monotonic() + KILL_WAIT
+        while self.status is None and not self._exits_within(0):
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except PermissionError:
+                execution.must_kill(reaper)
+            if self._exits_within(KILL_POLL):
+                break
+            if time.monotonic() > deadline:
+                raise execution.Fatal(f"fork {self.pid} survives SIGKILL")
+        if self.status is None:
+            self._reap()
+        return self.status
+
+    def _exits_within(self, seconds):
+        ready, _, _ = select.select([self.pidfd], [], [], seconds)
+        return bool(ready)
+
+    def _reap(self):
+        _, self.status = os.waitpid(self.pid, 0)
+        self.ctrl.close()
+        os.close(self.pidfd)

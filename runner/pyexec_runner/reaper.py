@@ -1,0 +1,354 @@
+"""The reaper: kills sandbox processes and empties the sandbox's directories.
+
+Theory of operation.  The runner is root without CAP_KILL or
+CAP_DAC_OVERRIDE, so it can neither signal uid 10001 nor read what 10001
+keeps in the 0700 /work.  Both tasks are done as the sandbox user, by a
+process that drops to it, kills, cleans and exits.
+
+That process must be there when it is needed most: after a fork bomb has
+used up the container's pids, fork() fails.  So a small root process, the
+zygote (forked before the runner preloads anything, so its own forks are
+cheap), always keeps one spare helper forked ahead of time.  The spare
+waits as root, where user code cannot signal it, and drops privileges only
+when told what to do.  The runner sends the zygote one command byte and
+gets one status byte back:
+
+  k  kill every sandbox process (one pass; kill(-1) is atomic against fork)
+  c  kill, wait until none is left, then empty /work, /tmp, /dev/shm and
+     /dev/mqueue, remove System V IPC objects, and recreate /work/output
+     and the matplotlib directory
+
+Before a `c` the runner must have reaped its own sandbox children: a
+zombie of the runner's counts as "still there".
+"""
+import errno
+import os
+import signal
+import socket
+import stat
+import sys
+import time
+
+from . import sandbox_user
+
+KILL = b"k"
+CLEAN = b"c"
+OK = b"\0"
+FAILED = b"\1"
+
+CALL_TIMEOUT = 10.0     # s the runner waits for an answer
+KILL_WAIT = 5.0         # s for killed processes to be reaped by init
+FORK_RETRY = 2.0        # s of fork() retries while pids are exhausted
+
+
+class Reaper:
+    """The runner's handle on the zygote."""
+
+    def __init__(self):
+        self.pid = None
+        self.sock = None
+        self._start()
+
+    def kill_all(self):
+        """Kill every sandbox process.  True on success."""
+        return self._call(KILL)
+
+    def clean(self):
+        """Kill every sandbox process, wait for them, empty the sandbox's
+        directories.  True on success."""
+        return self._call(CLEAN)
+
+    def _start(self):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ours.close()
+                _zygote_main(theirs)
+            finally:
+                os._exit(1)
+        theirs.close()
+        ours.settimeout(CALL_TIMEOUT)
+        self.pid, self.sock = pid, ours
+
+    def _call(self, command):
+        for _ in range(2):
+            try:
+                self.sock.send(command)
+                if self.sock.recv(1) == OK:
+                    return True
+                print(f"runner: reaper: {command.decode()} failed",
+                      file=sys.stderr)
+                return False
+            except OSError as e:
+                # Dead or stuck: it is root like us, so we can end it.
+                print(f"runner: reaper: {e}; restarting it", file=sys.stderr)
+                self._restart()
+        return False
+
+    def _restart(self):
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+        self.sock.close()
+        self._start()
+
+
+def _zygote_main(sock):
+    keep = sock.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, sandbox_user.MAX_FD)
+    spare = _Spare.fork()
+    while True:
+        command = sock.recv(1)
+        if command not in (KILL, CLEAN):
+            os._exit(0)     # the runner is gone (or confused)
+        if spare is None:
+            spare = _Spare.fork()
+        ok = spare is not None and spare.run(command)
+        # After a clean, the next execution must not find even the exiting
+        # helper: it is the sandbox user's too.  A kill's helper may exit
+        # at leisure: a clean always follows.
+        if spare is not None and command == CLEAN:
+            spare.reap()
+        sock.send(OK if ok else FAILED)
+        if spare is not None and command == KILL:
+            spare.reap()
+        spare = _Spare.fork()
+
+
+class _Spare:
+    """A helper forked ahead of time, waiting as root for its command.  It
+    answers before it exits, so that the zygote can answer a kill before
+    the helper is gone."""
+
+    def __init__(self, pid, command_fd, answer_fd):
+        self.pid = pid
+        self.command_fd, self.answer_fd = command_fd, answer_fd
+
+    @classmethod
+    def fork(cls):
+        """A new spare, or None when fork() keeps failing."""
+        deadline = time.monotonic() + FORK_RETRY
+        command_r, command_w = os.pipe()
+        answer_r, answer_w = os.pipe()
+        while True:
+            try:
+                pid = os.fork()
+                break
+            except BlockingIOError:     # EAGAIN: pids limit reached
+                if time.monotonic() > deadline:
+                    for fd in (command_r, command_w, answer_r, answer_w):
+                        os.close(fd)
+                    return None
+                time.sleep(0.001)
+        if pid == 0:
+            # Nothing of the zygote's, above all not its socket.
+            os.dup2(command_r, 3)
+            os.dup2(answer_w, 4)
+            os.closerange(5, sandbox_user.MAX_FD)
+            _spare_main(3, 4)
+        os.close(command_r)
+        os.close(answer_w)
+        return cls(pid, command_w, answer_r)
+
+    def run(self, command):
+        try:
+            os.write(self.command_fd, command)
+            answer = os.read(self.answer_fd, 1)     # b"" if it died
+        except OSError:
+            answer = b""
+        os.close(self.command_fd)
+        os.close(self.answer_fd)
+        return answer == OK
+
+    def reap(self):
+        os.waitpid(self.pid, 0)
+
+
+def _spare_main(command_fd, answer_fd):
+    try:
+        command = os.read(command_fd, 1)
+        if command not in (KILL, CLEAN):
+            return      # the zygote is gone
+        sandbox_user.drop_privileges()
+        ok = _kill_all(wait=command == CLEAN)
+        if ok and command == CLEAN:
+            ok = _clean()
+        os.write(answer_fd, OK if ok else FAILED)
+    except BaseException as e:
+        print(f"runner: reaper helper: {e!r}", file=sys.stderr)
+    finally:
+        os._exit(0)
+
+
+def _kill_all(wait):
+    """SIGKILL every process of ours but ourselves; with wait, until none
+    is left (init reaps them).  kill(-1) succeeds as long as any other
+    process exists at all, root's included, so /proc tells when we are
+    done."""
+    me = os.getpid()
+    deadline = time.monotonic() + KILL_WAIT
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return True
+        if not wait:
+            return True
+        if not _sandbox_pids() - {me}:
+            return True
+        if time.monotonic() > deadline:
+            print("runner: reaper: sandbox processes survive SIGKILL",
+                  file=sys.stderr)
+            return False
+        time.sleep(0.001)
+
+
+def _sandbox_pids():
+    """Pids whose real uid is the sandbox user's, zombies included."""
+    pids = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Uid:"):
+                        if int(line.split()[1]) == sandbox_user.UID:
+                            pids.add(int(name))
+                        break
+        except (OSError, ValueError):
+            pass        # gone meanwhile
+    return pids
+
+
+def _clean():
+    ok = True
+    for path in sandbox_user.SCRATCH_DIRS:
+        if os.path.isdir(path):
+            ok &= _empty_dir(path)
+    _remove_ipc_objects()
+    ok &= _prepare_dirs()
+    return ok
+
+
+def _empty_dir(top):
+    """Remove everything under top, however deep, with a fixed number of
+    descriptors and no recursion: every directory found inside another is
+    first moved up into top, so only top's direct children are ever
+    opened.  Modes are restored first, as the owner may, so that a
+    directory made unreadable or unwritable gives way too."""
+    ok = True
+    try:
+        if os.lstat(top).st_uid == sandbox_user.UID:
+            os.chmod(top, 0o700)    # /work; /tmp and the others are root's
+        top_fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as e:
+        print(f"runner: reaper: {top}: {e}", file=sys.stderr)
+        return False
+    try:
+        names = os.listdir(top_fd)
+        taken = set(names)
+        pending = list(names)
+        serial = 0
+        while pending:
+            name = pending.pop()
+            try:
+                if not _is_dir(name, top_fd):
+                    os.unlink(name, dir_fd=top_fd)
+                    continue
+                for child in _open_dir_entries(name, top_fd):
+                    sub, child_name = child
+                    if _is_dir(child_name, sub):
+                        while f".pyexec-rm-{serial}" in taken:
+                            serial += 1
+                        new = f".pyexec-rm-{serial}"
+                        taken.add(new)
+                        os.chmod(child_name, 0o700, dir_fd=sub)
+                        os.rename(child_name, new, src_dir_fd=sub,
+                                  dst_dir_fd=top_fd)
+                        pending.append(new)
+                    else:
+                        os.unlink(child_name, dir_fd=sub)
+                os.rmdir(name, dir_fd=top_fd)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                # Not ours (a root-owned file in /tmp), or worse.
+                if e.errno not in (errno.EPERM, errno.EACCES):
+                    print(f"runner: reaper: {top}/{name}: {e}",
+                          file=sys.stderr)
+                ok = ok and _owner(name, top_fd) != sandbox_user.UID
+    finally:
+        os.close(top_fd)
+    return ok
+
+
+def _is_dir(name, dir_fd):
+    return stat.S_ISDIR(os.stat(name, dir_fd=dir_fd,
+                                follow_symlinks=False).st_mode)
+
+
+def _owner(name, dir_fd):
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_uid
+    except OSError:
+        return None
+
+
+def _open_dir_entries(name, parent_fd):
+    """Yields (dir fd, entry name) for each entry of parent/name, after
+    making the directory usable."""
+    os.chmod(name, 0o700, dir_fd=parent_fd)
+    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                 dir_fd=parent_fd)
+    try:
+        for child in os.listdir(fd):
+            yield fd, child
+    finally:
+        os.close(fd)
+
+
+# /proc/sysvipc/<kind>: the id column, and the call that removes one.
+_IPC_RMID = 0
+_IPC_KINDS = (
+    ("shm", lambda ident: sandbox_user.LIBC.shmctl(ident, _IPC_RMID, None)),
+    ("sem", lambda ident: sandbox_user.LIBC.semctl(ident, 0, _IPC_RMID)),
+    ("msg", lambda ident: sandbox_user.LIBC.msgctl(ident, _IPC_RMID, None)),
+)
+
+
+def _remove_ipc_objects():
+    """System V IPC objects outlive their creators (the container has its
+    own IPC namespace, shared by all executions).  Remove all we may: ours."""
+    for kind, remove in _IPC_KINDS:
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                rows = f.readlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                remove(int(fields[1]))
+
+
+def _prepare_dirs():
+    """What every execution starts with: /work/output, and matplotlib's
+    configuration directory with the image's font cache linked in."""
+    try:
+        os.mkdir(sandbox_user.OUTPUT_DIR, 0o700)
+        os.mkdir(sandbox_user.MPL_CONFIG_DIR)
+        # The runner (root, but without CAP_DAC_OVERRIDE) imports
+        # matplotlib too, and matplotlib insists on a writable directory.
+        os.chmod(sandbox_user.MPL_CONFIG_DIR, 0o777)
+        for name in os.listdir(sandbox_user.MPL_FONT_CACHE_DIR):
+            os.symlink(os.path.join(sandbox_user.MPL_FONT_CACHE_DIR, name),
+                       os.path.join(sandbox_user.MPL_CONFIG_DIR, name))
+    except OSError as e:
+        print(f"runner: reaper: {e}", file=sys.stderr)
+        return False
+    return True
