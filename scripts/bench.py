@@ -25,8 +25,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-import stack as stack_mod  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from pyexec_test import stack as stack_mod  # noqa: E402
 from benchlib import cpu, engine, floors as floors_mod, load  # noqa: E402
 from benchlib import report  # noqa: E402
 from benchlib.probe import PLOT_BODY  # noqa: E402
@@ -77,7 +77,7 @@ class Bench:
             st.conf[k.strip()] = v.strip()
         try:
             st.start()
-            iid = st.instance_id()
+            iid = st.iid
         except BaseException:
             self.stop_stack(st, None)
             raise
@@ -96,9 +96,8 @@ class Bench:
         """Removes what pyexec left behind after its stop (none, when it
         is right) and says so."""
         if iid is None:
-            try:
-                iid = st.instance_id()
-            except Exception:       # no database: no container either
+            iid = st.iid
+            if iid is None:         # never started: no container either
                 return
         left = remove_labelled("pyexec.instance=" + iid)
         if left:

@@ -14,7 +14,7 @@ In order:
   bare_finalize   the same, the child leaving through sys.exit(0)
   heavy   fork + exit after importing what the runner preloads (numpy,
           pandas, matplotlib.pyplot with a font drawn once) and
-          gc.freeze(), as sandbox/pyexec_sandbox/server.py does
+          gc.freeze(), as runner/pyexec_runner/server.py does
   heavy_finalize  the same through sys.exit(0)
   plot    PLOT_BODY rendered to PNG in this warm process (matplotlib
           imported and one plot drawn before timing)
