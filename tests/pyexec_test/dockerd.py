@@ -25,10 +25,30 @@ def _systemd_managed():
     return r.returncode == 0 and r.stdout.strip() == "active"
 
 
+def _same_pid_namespace(pid):
+    try:
+        return (os.readlink("/proc/%d/ns/pid" % pid)
+                == os.readlink("/proc/self/ns/pid"))
+    except OSError:
+        return False
+
+
 def _pid():
+    """Our dockerd: a daemon in a nested pid namespace (another test run
+    with a dockerd of its own) shows up in pidof too, and is not ours."""
     r = subprocess.run(["pidof", "dockerd"], capture_output=True, text=True)
-    pids = r.stdout.split()
-    return int(pids[0]) if pids else None
+    pids = [int(p) for p in r.stdout.split() if _same_pid_namespace(int(p))]
+    return pids[0] if pids else None
+
+
+def _gone(pid):
+    """Exited, zombies included: a daemon whose parent is an init that
+    reaps late (some VMs' pid 1) stays a zombie for a while."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def stop():
@@ -42,7 +62,7 @@ def stop():
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         cmd = [a.decode() for a in f.read().split(b"\0") if a]
     os.kill(pid, signal.SIGTERM)
-    assert wait_for(lambda: not os.path.exists("/proc/%d" % pid), 60), \
+    assert wait_for(lambda: _gone(pid), 60), \
         "dockerd did not stop"
     assert not answers()
     return cmd
