@@ -69,7 +69,7 @@ class Bench:
             conf, image=self.args.image))
         # Stack's test defaults out: pyexec's own defaults in.
         for k in ("workers", "pool_min_idle", "pool_max", "pool_wait_ms",
-                  "log_level"):
+                  "queue_wait", "log_level"):
             if k not in conf:
                 st.conf.pop(k, None)
         for kv in self.args.conf:

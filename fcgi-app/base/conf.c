@@ -60,7 +60,8 @@ static const struct conf_key keys[] = {
     { "reuse_max", T_INT, "100", 1, 1000000, F(reuse_max), NULL },
     { "pool_min_idle", T_INT, "4", 0, 1024, F(pool_min_idle), NULL },
     { "pool_max", T_INT, "32", 1, 4096, F(pool_max), NULL },
-    { "pool_wait_ms", T_INT, "2000", 0, 600000, F(pool_wait_ms), NULL },
+    /* Deprecated for queue_wait: -1 = not set; set, it wins. */
+    { "pool_wait_ms", T_INT, "-1", -1, 600000, F(pool_wait_ms), NULL },
     { "cpus", T_DOUBLE, "1.0", 0.01, 1024, F(cpus), NULL },
     { "default_memory_mb", T_INT, "256", 16, 1048576, F(default_memory_mb),
       NULL },
@@ -95,6 +96,13 @@ static const struct conf_key keys[] = {
       F(key_rate_per_minute), NULL },
     { "busy_timeout_ms", T_INT, "5000", 1, 600000, F(busy_timeout_ms), NULL },
     { "log_level", T_ENUM, "info", 0, 0, F(log_level), level_names },
+    /* The queue and the worker pool (SPEC §8). */
+    { "queue_wait", T_DOUBLE, "30", 0, 3600, F(queue_wait), NULL },
+    { "queue_max", T_INT, "256", 0, 4096, F(queue_max), NULL },
+    { "workers_min", T_INT, "1", 1, 256, F(workers_min), NULL },
+    { "workers_max", T_INT, "64", 1, 256, F(workers_max), NULL },
+    { "workers_spare_min", T_INT, "2", 0, 256, F(workers_spare_min), NULL },
+    { "workers_spare_max", T_INT, "8", 1, 256, F(workers_spare_max), NULL },
 };
 
 const char *conf_default_path(void)
@@ -374,6 +382,33 @@ static void resolve_data(char **field, const char *data_dir)
     *field = out;
 }
 
+#define QUEUE_WAIT_DEFAULT 30
+
+/* The queue and worker keys against each other.  A config from before
+ * workers_max keeps its fixed `workers`: the range grows to hold it. */
+static int finish_workers(struct conf *c, char *err)
+{
+    /* The old key counts unless queue_wait was given a value too. */
+    if (c->pool_wait_ms >= 0 && c->queue_wait == QUEUE_WAIT_DEFAULT) {
+        log_warn("pool_wait_ms is deprecated: use queue_wait = %g (seconds)",
+                 (double)c->pool_wait_ms / 1000);
+        c->queue_wait = (double)c->pool_wait_ms / 1000;
+    }
+    if (c->workers > c->workers_max)
+        c->workers_max = c->workers;
+    if (c->workers_min > c->workers) {
+        err_set(err, "workers_min: %ld is above workers (%ld)",
+                c->workers_min, c->workers);
+        return -1;
+    }
+    if (c->workers_spare_min > c->workers_spare_max) {
+        err_set(err, "workers_spare_min: %ld is above workers_spare_max "
+                "(%ld)", c->workers_spare_min, c->workers_spare_max);
+        return -1;
+    }
+    return 0;
+}
+
 static int finish(struct conf *c, char *err)
 {
     size_t n = strlen(c->data_dir);
@@ -408,6 +443,8 @@ static int finish(struct conf *c, char *err)
                 c->pool_min_idle, c->pool_max);
         return -1;
     }
+    if (finish_workers(c, err) < 0)
+        return -1;
     if (strncmp(c->listen, "unix:", 5) != 0 && !strrchr(c->listen, ':')) {
         err_set(err, "listen: '%s' is neither unix:/path nor host:port",
                 c->listen);

@@ -19,7 +19,7 @@ struct conf {
     long reuse_max;
     long pool_min_idle;
     long pool_max;
-    long pool_wait_ms;
+    long pool_wait_ms;          /* deprecated: -1, or copied to queue_wait */
     double cpus;
     long default_memory_mb, max_memory_mb;
     double default_timeout, max_timeout;
@@ -39,6 +39,10 @@ struct conf {
     long key_max_concurrent, key_rate_per_minute;
     long busy_timeout_ms;
     long log_level;
+    double queue_wait;          /* seconds a request waits for a sandbox */
+    long queue_max;             /* requests waiting at most; past: 503 */
+    long workers_min, workers_max;  /* the worker pool's bounds */
+    long workers_spare_min, workers_spare_max;  /* idle workers kept */
     char *path;                 /* the file read, or NULL */
 };
 

@@ -177,6 +177,7 @@ static enum result acquire(struct execution_ctx *ctx, struct held *h,
     char err[ERR_LEN];
     enum result r;
 
+    ctx->app->queue_key = ctx->key->id;     /* its turn in the queue */
     if (er->session_id) {
         h->session.key_id = ctx->key->id;
         h->session.id = er->session_id;
@@ -221,6 +222,7 @@ static enum result replace_sandbox(struct execution_ctx *ctx, struct held *h)
         if (r == RESULT_OK)
             ctx->res->session_reset = !ctx->res->session_created;
     } else {
+        app->queue_key = ctx->key->id;
         pool_release(app, &h->lease, NULL, false);
         r = pool_acquire(app, pool_key(ctx), er->memory_mb, &h->lease,
                          &waited, err);

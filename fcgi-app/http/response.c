@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/conf.h"
 #include "base/json.h"
 #include "base/util.h"
 #include "http/request.h"
+#include "sandbox/queue.h"
 
 const char *response_reason(int status)
 {
@@ -124,8 +126,16 @@ int response_json(struct request *rq, enum result r, struct jw *w)
     const char *text = jw_text(w, &len);
     int rc;
 
-    if (f->retry_after)
+    if (r == RESULT_NO_SANDBOX) {
+        /* From the queue's depth and measured drain rate (SPEC §8). */
+        char ra[24];
+        long cap = rq->conf ? (long)rq->conf->queue_wait : 1;
+
+        snprintf(ra, sizeof(ra), "%ld", queue_retry_after(cap));
+        response_header(rq, "Retry-After", ra);
+    } else if (f->retry_after) {
         response_header(rq, "Retry-After", f->retry_after);
+    }
     response_header(rq, "Cache-Control", "no-store");
     rc = response_send(rq, f->status, "application/json", text, len);
     jw_free(w);

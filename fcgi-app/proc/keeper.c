@@ -44,6 +44,7 @@
 #include "base/util.h"
 #include "docker/docker.h"
 #include "proc/signals.h"
+#include "sandbox/queue.h"
 #include "sandbox/sandbox.h"
 #include "store/store.h"
 #include "store/store_executions.h"
@@ -139,6 +140,7 @@ static void do_create(struct docker *d, struct store *s, struct task *t)
         err_set(err, "database: %s", store_last_message(s));
         goto fail;
     }
+    queue_kick();               /* the queue's head can have it */
     stats_add(&stats_get()->containers_created, 1);
     log_debug("container %s ready in %.0f ms", t->name, now_ms() - t0);
     return;
@@ -289,7 +291,7 @@ static void end_idle_session(const struct session_row *r, void *arg)
 static void fill(struct keeper *k)
 {
     struct pool_counts pc;
-    int waiting = store_wait_count(k->s, "pool");
+    int waiting = queue_depth();
     int live, want;
 
     if (store_pool_count(k->s, &pc) < 0 || waiting < 0)
@@ -306,9 +308,8 @@ static void fill(struct keeper *k)
 
             /* Room for an unbound container: evict the key-bound one
              * used least recently (process isolation). */
-            if (store_pool_oldest_owned(k->s, &old) != 1)
+            if (store_pool_evict_oldest_owned(k->s, &old) != 1)
                 break;
-            store_pool_retire(k->s, old.name);
             live--;
             continue;
         }

@@ -9,6 +9,12 @@
  * workers and one pool keeper.  From then on it only
  * supervises; it never serves a request and never talks to Docker.
  *
+ * - The workers are a pool (size_pool): more are forked while few are
+ *   idle, up to workers_max, and idle ones are stopped down to
+ *   workers_min, so a burst waits in the shared sandbox queue
+ *   (sandbox/queue.c), fair between keys, not in the socket's backlog.
+ *   The master maps that queue before forking and drops the places of a
+ *   worker it reaps.
  * - A child that dies unasked is forked again.  Each slot remembers how
  *   quickly its last child died: a child that lived under a second doubles
  *   the slot's back-off (100 ms up to 10 s), so a crash loop costs little.
@@ -50,6 +56,7 @@
 #include "proc/keeper.h"
 #include "proc/signals.h"
 #include "proc/worker.h"
+#include "sandbox/queue.h"
 #include "store/store.h"
 #include "store/store_executions.h"
 #include "store/store_keys.h"
@@ -393,17 +400,88 @@ static void reap(void)
                        : &worker_backoff[ch->slot],
                        now_ms() - ch->started);
         }
-        if (ch->kind == CHILD_WORKER)
+        if (ch->kind == CHILD_WORKER) {
             stats_worker_set(ch->slot, 0, WORKER_FREE);
+            /* Its place in the queue, if it died waiting. */
+            if (queue_drop_pid(pid) > 0)
+                log_warn("worker %d died queueing: its place is freed",
+                         (int)pid);
+        }
         ch->pid = 0;
     }
 }
 
-/* Keeps `workers` workers and one keeper alive, outside drains. */
+/* A worker counts as idle while it waits in accept(2), and while it is
+ * starting (its slot does not name it yet), so a burst doesn't fork
+ * twice for the same shortage. */
+static int count_idle_workers(struct child **idlest)
+{
+    const struct stats *st = stats_get();
+    int n = 0;
+
+    *idlest = NULL;
+    for (int i = 0; i < MAX_CHILDREN; i++) {
+        struct child *ch = &children[i];
+        const struct stats_worker *w;
+
+        if (!ch->pid || ch->kind != CHILD_WORKER || ch->stopping)
+            continue;
+        w = &st->workers[ch->slot];
+        if (w->pid != ch->pid) {
+            n++;
+            continue;
+        }
+        if (__atomic_load_n(&w->state, __ATOMIC_ACQUIRE) != WORKER_IDLE)
+            continue;
+        n++;
+        if (!*idlest || ch->slot > (*idlest)->slot)
+            *idlest = ch;
+    }
+    return n;
+}
+
+/* The worker pool, Apache prefork style: start `workers`; while fewer
+ * than workers_spare_min are idle, fork 1, 2, 4 ... 32 a tick up to
+ * workers_max, so requests wait in pyexec's fair queue and not in the
+ * socket's backlog; while more than workers_spare_max are idle, stop one
+ * a second down to workers_min.  An idle worker only sleeps in accept:
+ * its cost is its memory, mostly shared with the master. */
+static void size_pool(double now)
+{
+    static int rate = 1;
+    static double last_stop;
+    struct child *idlest;
+    int total = count_children(CHILD_WORKER, false);
+    int idle = count_idle_workers(&idlest);
+
+    if (idle < cur->workers_spare_min && total < cur->workers_max) {
+        for (int n = 0; n < rate && total < cur->workers_max; n++) {
+            int slot = free_worker_slot();
+
+            if (worker_backoff[slot].next_at > now)
+                break;
+            spawn(CHILD_WORKER, slot);
+            total++;
+        }
+        if (rate < 32)
+            rate *= 2;
+        return;
+    }
+    rate = 1;
+    if (idlest && total > cur->workers_min && now - last_stop >= 1000
+        && (idle > cur->workers_spare_max || total > cur->workers_max)) {
+        ask_to_stop(idlest, SIGTERM);
+        last_stop = now;
+    }
+}
+
+/* Keeps at least `workers` workers at start, then at least workers_min
+ * and the spare ones, and one keeper alive, outside drains. */
 static void respawn(void)
 {
+    static bool started;
     double now = now_ms();
-    int want = (int)cur->workers;
+    int want = (int)(started ? cur->workers_min : cur->workers);
 
     if (draining)
         return;
@@ -414,6 +492,9 @@ static void respawn(void)
             break;
         spawn(CHILD_WORKER, slot);
     }
+    started = true;
+    if (!rolling)
+        size_pool(now);
     if (!rolling && count_children(CHILD_KEEPER, true) == 0
         && keeper_backoff.next_at <= now)
         spawn(CHILD_KEEPER, KEEPER_SLOT);
@@ -545,6 +626,7 @@ int master_run(struct conf *c, const struct conf_source *src)
     if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
         die("pipe: %s", strerror(errno));
     stats_create();
+    queue_create();
     log_info("pyexec %s: %ld workers on %s, database %s", PACKAGE_VERSION,
              c->workers, listen_fd == 0 ? "fd 0" : c->listen, c->database);
     respawn();

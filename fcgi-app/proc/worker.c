@@ -64,6 +64,7 @@ void worker_run(const struct worker_args *a)
     app.policy = a->policy;
     app.slot = a->slot;
     app.keeper_wake_fd = a->wake_fd;
+    app.client_fd = -1;
     app.store = store_open(a->conf->database, a->conf->busy_timeout_ms,
                            false, err);
     if (!app.store) {
@@ -94,8 +95,11 @@ void worker_run(const struct worker_args *a)
         }
         failures = 0;
         stats_worker_set(a->slot, getpid(), WORKER_BUSY);
+        app.client_fd = fcgx.ipcFd;
         request_begin(&rq, &fcgx, &app);
         serve_request(&rq);
+        app.client_fd = -1;
+        app.queue_key = NULL;
         FCGX_Finish_r(&fcgx);
         request_reset(&rq);
         stats_worker_set(a->slot, getpid(), WORKER_IDLE);

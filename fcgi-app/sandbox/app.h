@@ -17,6 +17,12 @@ struct app {
     struct policy *policy;      /* NULL when policy = off */
     int keeper_wake_fd;         /* write a byte to wake the pool keeper */
     int slot;                   /* this worker's index in the stats area */
+    /* The request being served, for the sandbox queue: whose turn it is
+     * (the key id; NULL anonymous) and the connection whose hang-up
+     * gives the place up (0 or -1: none; fd 0 is never a
+     * request's connection). */
+    const char *queue_key;
+    int client_fd;
 };
 
 /* The worker's Docker client, opened on first use; NULL (logged) when

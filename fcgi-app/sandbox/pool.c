@@ -16,6 +16,7 @@
 #include "base/stats.h"
 #include "base/util.h"
 #include "sandbox/app.h"
+#include "sandbox/queue.h"
 #include "store/store.h"
 #include "store/store_pool.h"
 
@@ -143,6 +144,47 @@ enum result pool_unavailable(void)
                                        : RESULT_NO_SANDBOX;
 }
 
+/* The request's place in the shared queue (sandbox/queue.h): only the
+ * head claims; everyone else sleeps until a ticket leaves or the pool
+ * gains a container. */
+static enum result wait_turn(struct app *app, struct claim_ctx *cc,
+                             double deadline, char *err)
+{
+    const struct conf *c = app->conf;
+    struct queue_ticket t;
+    enum queue_wake why;
+
+    if (queue_enter(app->queue_key, c->queue_max, &t) < 0) {
+        err_set(err, "%ld requests are waiting for a sandbox already "
+                "(queue_max)", c->queue_max);
+        return pool_unavailable();
+    }
+    app_wake_keeper(app);       /* it makes a container per waiter */
+    do {
+        if (queue_is_head(&t)) {
+            int rc = try_claim(cc);
+
+            if (rc != 0) {
+                queue_leave(&t, QUEUE_WOKEN, rc == 1);
+                return rc == 1 ? RESULT_OK : store_last_error(app->store);
+            }
+            if (stats_get()->docker_up == 0) {
+                queue_leave(&t, QUEUE_TIMEOUT, false);
+                err_set(err, "Docker is unreachable; no sandbox can start");
+                return RESULT_DOCKER_DOWN;
+            }
+        }
+        why = queue_sleep(&t, deadline, app->client_fd);
+    } while (why == QUEUE_WOKEN);
+    queue_leave(&t, why, false);
+    if (why == QUEUE_CLIENT_GONE)
+        err_set(err, "the client closed its connection while queued");
+    else
+        err_set(err, "no sandbox became free within %g s (queue_wait; "
+                "pool_max %ld)", c->queue_wait, c->pool_max);
+    return pool_unavailable();
+}
+
 enum result pool_acquire(struct app *app, const char *key, long memory_mb,
                          struct lease *out, double *waited_ms, char *err)
 {
@@ -150,46 +192,38 @@ enum result pool_acquire(struct app *app, const char *key, long memory_mb,
     struct claim_ctx cc = { app, key, out };
     double start = now_ms();
     enum result r;
-    int64_t seq;
     int rc;
 
     *waited_ms = 0;
     /* Fast path: nobody is queueing and a container is idle. */
-    rc = store_wait_count(app->store, "pool");
-    if (rc == 0) {
+    if (queue_depth() == 0) {
         rc = try_claim(&cc);
-        if (rc == 1)
+        if (rc < 0) {
+            err_set(err, "database: %s", store_last_message(app->store));
+            return store_last_error(app->store);
+        }
+        if (rc == 1) {
+            queue_note_served();
             goto got;
+        }
     }
-    if (rc < 0)
-        goto db_error;
     if (c->pool_min_idle == 0)
         return cold_start(app, memory_mb, out, err);
     if (stats_get()->docker_up == 0) {
         err_set(err, "Docker is unreachable; no sandbox can start");
         return RESULT_DOCKER_DOWN;
     }
-    app_wake_keeper(app);
-    r = pool_queue_wait(app, "pool", start + (double)c->pool_wait_ms,
-                        try_claim, &cc, &seq);
+    r = wait_turn(app, &cc, start + c->queue_wait * 1000, err);
     *waited_ms = now_ms() - start;
-    if (r == RESULT_BUSY) {
-        err_set(err, "no sandbox became free within %ld ms (pool_max %ld)",
-                c->pool_wait_ms, c->pool_max);
-        return pool_unavailable();
-    }
     if (r != RESULT_OK) {
-        err_set(err, "database: %s", store_last_message(app->store));
+        if (r != RESULT_NO_SANDBOX && r != RESULT_DOCKER_DOWN)
+            err_set(err, "database: %s", store_last_message(app->store));
         return r;
     }
-    store_wait_leave(app->store, seq);
 got:
     /* The pool shrank by one: the keeper makes a replacement. */
     app_wake_keeper(app);
     return RESULT_OK;
-db_error:
-    err_set(err, "database: %s", store_last_message(app->store));
-    return store_last_error(app->store);
 }
 
 int pool_fit_memory(struct app *app, struct lease *l, long memory_mb,
@@ -212,9 +246,10 @@ void pool_release(struct app *app, const struct lease *l, const char *key,
 {
     const struct conf *c = app->conf;
 
-    if (healthy && key && !l->cold && l->uses + 1 < c->reuse_max)
+    if (healthy && key && !l->cold && l->uses + 1 < c->reuse_max) {
         store_pool_return(app->store, l->name, key);
-    else
+        queue_kick();           /* the head may be of this key */
+    } else
         store_pool_retire(app->store, l->name);
     app_wake_keeper(app);
 }

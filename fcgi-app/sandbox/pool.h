@@ -1,7 +1,8 @@
 /* pool.h - the worker's side of the warm pool: take a container for one
- * execution and hand it back.  Waiting is first come, first served across
- * all workers (a queue in SQLite), so under load every request waits its
- * fair share instead of some timing out. */
+ * execution and hand it back.  A request that finds none waits in the
+ * queue shared by all workers (sandbox/queue.h), fair between keys and
+ * woken rather than polling, so under load every request waits its turn
+ * instead of some timing out. */
 #ifndef PYEXEC_POOL_H
 #define PYEXEC_POOL_H
 
@@ -27,10 +28,11 @@ struct lease {
 void pool_lease_fill(struct lease *l, const struct pool_container *pc);
 
 /* Takes a container that allows memory_mb.  key binds it in process
- * isolation (NULL in container isolation).  *waited_ms is the time spent
- * queueing.  RESULT_OK, RESULT_NO_SANDBOX (nothing free within
- * pool_wait_ms, or a cold start failed), RESULT_DOCKER_DOWN or the
- * database's reason, with err. */
+ * isolation (NULL in container isolation); the queue's turns go by
+ * app->queue_key.  *waited_ms is the time spent queueing.  RESULT_OK,
+ * RESULT_NO_SANDBOX (nothing free within queue_wait, the queue full at
+ * queue_max, the client gone, or a cold start failed), RESULT_DOCKER_DOWN
+ * or the database's reason, with err. */
 enum result pool_acquire(struct app *app, const char *key, long memory_mb,
                          struct lease *out, double *waited_ms, char *err);
 
@@ -57,7 +59,7 @@ void pool_kill(struct app *app, const struct lease *l);
  * moments): asked of Docker after the runner vanished mid-call. */
 bool pool_oom_killed(struct app *app, const struct lease *l);
 
-/* The FIFO queue primitive, shared with sessions: waits until our ticket
+/* The sessions' FIFO turn queue (in SQLite): waits until our ticket
  * is at the head of queue (dead holders ahead of us are dropped), calling
  * ready() each time we are at the head until it returns non-zero (-1: a
  * database error).  RESULT_OK (ready said yes, the ticket kept in *seq),

@@ -150,12 +150,15 @@ int store_pool_each(struct store *s, const char *state,
     return n;
 }
 
-int store_pool_oldest_owned(struct store *s, struct pool_container *out)
+int store_pool_evict_oldest_owned(struct store *s, struct pool_container *out)
 {
-    return store_row(s, store_stmt(s, "SELECT " POOL_COLS
+    /* One statement: a worker claiming it meanwhile keeps it. */
+    return store_row(s, store_stmt(s, "UPDATE containers SET state ="
+                                      " 'retiring' WHERE name = (SELECT name"
                                       " FROM containers WHERE state = 'idle'"
                                       " AND owner_key IS NOT NULL"
-                                      " ORDER BY ready_at LIMIT 1"),
+                                      " ORDER BY ready_at LIMIT 1)"
+                                      " RETURNING " POOL_COLS),
                      row_to_container, out);
 }
 

@@ -69,8 +69,11 @@ int store_pool_count(struct store *s, struct pool_counts *c);
 int store_pool_each(struct store *s, const char *state,
                     void (*cb)(const struct pool_container *c, void *arg),
                     void *arg);
-/* The key-bound idle container used least recently, for eviction. */
-int store_pool_oldest_owned(struct store *s, struct pool_container *out);
+/* Retires the key-bound idle container used least recently (eviction),
+ * in one statement, so it can't be one a worker has just claimed: 1 and
+ * *out, 0 when none is idle, -1. */
+int store_pool_evict_oldest_owned(struct store *s,
+                                  struct pool_container *out);
 
 /* Queues.  enter returns the ticket (seq) or -1. */
 int64_t store_wait_enter(struct store *s, const char *queue, int pid);

@@ -84,7 +84,7 @@ def test_process_mode_retires_after_reuse_max(make_stack):
 
 def test_exhausted_pool_gives_503_with_retry_after(make_stack):
     st = make_stack("exhaust", conf={"pool_min_idle": 1, "pool_max": 1,
-                                     "pool_wait_ms": 500})
+                                     "queue_wait": 0.5})
     st.wait_healthy()
     # The holder keeps the only container well past the probe's wait.
     holder = in_background(st.execute, "import time\ntime.sleep(%d)"
@@ -96,7 +96,7 @@ def test_exhausted_pool_gives_503_with_retry_after(make_stack):
     assert r.status == 503, r
     assert r.json["error"] == "sandbox_unavailable"
     assert r.header("Retry-After")
-    # It waited pool_wait_ms for a container, and not much longer.
+    # It waited queue_wait for a container, and not much longer.
     assert 0.4 < waited < scaled(5), waited
     assert holder().status == 200
     # ... and it recovers once the holder is done.
@@ -106,7 +106,7 @@ def test_exhausted_pool_gives_503_with_retry_after(make_stack):
 
 def test_empty_pool_waits_fairly_instead_of_failing(make_stack):
     st = make_stack("queue", conf={"pool_min_idle": 1, "pool_max": 3,
-                                   "pool_wait_ms": int(scaled(60000))})
+                                   "queue_wait": scaled(60)})
     st.wait_healthy()
     out = []
 

@@ -97,7 +97,7 @@ class Stack:
             "pool_min_idle": 2,
             "pool_max": 16,
             # A loaded CI machine can take seconds to start a container.
-            "pool_wait_ms": int(scaled(15000)),
+            "queue_wait": scaled(15),
             "log_level": "info",
         }
         if self.keys:

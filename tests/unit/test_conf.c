@@ -130,6 +130,39 @@ static void test_docker_host_in_file_beats_env(void **state)
     conf_release(&c);
 }
 
+/* queue_wait replaced pool_wait_ms, which still works unless both are
+ * given; a fixed `workers` above workers_max raises the bound. */
+static void test_queue_and_worker_keys(void **state)
+{
+    struct conf c;
+    char err[ERR_LEN];
+    char *env[] = { NULL };
+
+    (void)state;
+    assert_int_equal(conf_load_string(&c, "", "t.conf", env, err), 0);
+    assert_true(c.queue_wait == 30 && c.queue_max == 256);
+    assert_true(c.workers_max == 64 && c.workers_min == 1);
+    conf_release(&c);
+    assert_int_equal(conf_load_string(&c, "pool_wait_ms = 500\n", "t.conf",
+                                      env, err), 0);
+    assert_true(c.queue_wait == 0.5);
+    conf_release(&c);
+    assert_int_equal(conf_load_string(&c, "pool_wait_ms = 500\n"
+                                      "queue_wait = 7\n", "t.conf", env,
+                                      err), 0);
+    assert_true(c.queue_wait == 7);
+    conf_release(&c);
+    assert_int_equal(conf_load_string(&c, "workers = 100\n", "t.conf", env,
+                                      err), 0);
+    assert_int_equal(c.workers_max, 100);
+    conf_release(&c);
+    assert_int_equal(conf_load_string(&c, "workers = 2\nworkers_min = 3\n",
+                                      "t.conf", env, err), -1);
+    assert_string_equal(err, "workers_min: 3 is above workers (2)");
+    assert_int_equal(conf_load_string(&c, "queue_max = 5000\n", "t.conf",
+                                      env, err), -1);
+}
+
 static void test_bad_env_names_the_variable(void **state)
 {
     struct conf c;
@@ -167,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_env_overrides_file),
         cmocka_unit_test(test_docker_host_in_file_beats_env),
         cmocka_unit_test(test_bad_env_names_the_variable),
+        cmocka_unit_test(test_queue_and_worker_keys),
         cmocka_unit_test(test_missing_file),
     };
 

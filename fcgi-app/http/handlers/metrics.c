@@ -13,6 +13,7 @@
 #include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "sandbox/queue.h"
 #include "store/store.h"
 #include "store/store_pool.h"
 #include "store/store_sessions.h"
@@ -88,6 +89,32 @@ static void histograms(struct buf *b, const struct stats *st)
     }
 }
 
+static void queue_metrics(struct buf *b)
+{
+    struct queue_status q;
+
+    queue_get_status(&q);
+    buf_appendf(b, "# HELP pyexec_queue_depth Requests waiting for a "
+                "sandbox.\n# TYPE pyexec_queue_depth gauge\n"
+                "pyexec_queue_depth %d\n"
+                "# TYPE pyexec_queue_oldest_wait_seconds gauge\n"
+                "pyexec_queue_oldest_wait_seconds %.3f\n"
+                "# HELP pyexec_queue_drain_per_second Sandboxes handed out "
+                "per second over the last 10 s.\n"
+                "# TYPE pyexec_queue_drain_per_second gauge\n"
+                "pyexec_queue_drain_per_second %.3f\n"
+                "# TYPE pyexec_queue_left_total counter\n"
+                "pyexec_queue_left_total{reason=\"served\"} %llu\n"
+                "pyexec_queue_left_total{reason=\"timeout\"} %llu\n"
+                "pyexec_queue_left_total{reason=\"client_gone\"} %llu\n"
+                "pyexec_queue_left_total{reason=\"full\"} %llu\n",
+                q.depth, q.oldest_wait_ms / 1000, q.drain_per_s,
+                (unsigned long long)q.served,
+                (unsigned long long)q.timed_out,
+                (unsigned long long)q.abandoned,
+                (unsigned long long)q.rejected);
+}
+
 static void gauges(struct buf *b, struct request *rq, const struct stats *st)
 {
     struct pool_counts pc;
@@ -139,6 +166,7 @@ void handle_metrics(struct request *rq)
     executions(&b, st);
     histograms(&b, st);
     gauges(&b, rq, st);
+    queue_metrics(&b);
     response_send(rq, 200, "text/plain; version=0.0.4; charset=utf-8",
                   b.data, b.len);
     buf_release(&b);

@@ -11,9 +11,25 @@
 #include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "sandbox/queue.h"
 #include "store/store.h"
 #include "store/store_pool.h"
 #include "store/store_sessions.h"
+
+/* The sandbox queue (SPEC §8) and the worker pool's bounds. */
+static void queue_fields(struct jw *w, const struct conf *c)
+{
+    struct queue_status q;
+
+    queue_get_status(&q);
+    jw_kv_int(w, "queue_depth", q.depth);
+    jw_key(w, "queue_oldest_wait_ms");
+    jw_double(w, q.oldest_wait_ms, 0);
+    jw_key(w, "queue_drain_per_s");
+    jw_double(w, q.drain_per_s, 2);
+    jw_kv_int(w, "queue_max", c->queue_max);
+    jw_kv_int(w, "workers_max", c->workers_max);
+}
 
 void handle_status(struct request *rq)
 {
@@ -60,6 +76,7 @@ void handle_status(struct request *rq)
                                          __ATOMIC_RELAXED));
     jw_key(w, "uptime_seconds");
     jw_double(w, (double)(wall_ms() - st->started_ms) / 1000, 1);
+    queue_fields(w, rq->conf);
     jw_obj_close(w);
     response_json(rq, RESULT_OK, w);
 }
