@@ -158,6 +158,9 @@ def test_client_that_hangs_up_gives_its_place_up(make_stack):
     holder = hold_the_only_sandbox(st, scaled(10))
     s = raw_execute(st.port, "print('gone')")
     assert wait_for(lambda: depth(st) == 1, 60, 0.05), status(st)
+    # Settled in its wait, lighttpd watching the client for a hang-up.
+    assert wait_for(lambda: status(st)["queue_oldest_wait_ms"] > 500, 30,
+                    0.1)
     # An RST, the way a client that died goes (lighttpd notices it).
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                  struct.pack("ii", 1, 0))
