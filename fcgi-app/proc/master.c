@@ -98,6 +98,7 @@ static struct backoff keeper_backoff;
 static bool draining, rolling;
 static bool keeper_started;     /* a keeper was forked before */
 static double drain_started;
+static int pool_size;           /* workers wanted now (size_pool) */
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
 
@@ -451,50 +452,48 @@ static void size_pool(double now)
     static int rate = 1;
     static double last_stop;
     struct child *idlest;
-    int total = count_children(CHILD_WORKER, false);
     int idle = count_idle_workers(&idlest);
 
-    if (idle < cur->workers_spare_min && total < cur->workers_max) {
-        for (int n = 0; n < rate && total < cur->workers_max; n++) {
-            int slot = free_worker_slot();
-
-            if (worker_backoff[slot].next_at > now)
-                break;
-            spawn(CHILD_WORKER, slot);
-            total++;
-        }
+    if (pool_size < cur->workers_min)
+        pool_size = (int)cur->workers_min;
+    /* Grow only once the last growth is forked (not in a crash loop). */
+    if (idle < cur->workers_spare_min && pool_size < cur->workers_max
+        && count_children(CHILD_WORKER, false) >= pool_size) {
+        pool_size += rate;
+        if (pool_size > cur->workers_max)
+            pool_size = (int)cur->workers_max;
         if (rate < 32)
             rate *= 2;
         return;
     }
     rate = 1;
-    if (idlest && total > cur->workers_min && now - last_stop >= 1000
-        && (idle > cur->workers_spare_max || total > cur->workers_max)) {
+    if (idlest && pool_size > cur->workers_min && now - last_stop >= 1000
+        && (idle > cur->workers_spare_max || pool_size > cur->workers_max)) {
         ask_to_stop(idlest, SIGTERM);
+        pool_size--;
         last_stop = now;
     }
 }
 
-/* Keeps at least `workers` workers at start, then at least workers_min
- * and the spare ones, and one keeper alive, outside drains. */
+/* Keeps pool_size workers (a worker that dies unasked is forked again)
+ * and one keeper alive, outside drains. */
 static void respawn(void)
 {
-    static bool started;
     double now = now_ms();
-    int want = (int)(started ? cur->workers_min : cur->workers);
 
     if (draining)
         return;
-    while (count_children(CHILD_WORKER, false) < want) {
+    if (!pool_size)
+        pool_size = (int)cur->workers;
+    if (!rolling)
+        size_pool(now);
+    while (count_children(CHILD_WORKER, false) < pool_size) {
         int slot = free_worker_slot();
 
         if (worker_backoff[slot].next_at > now)
             break;
         spawn(CHILD_WORKER, slot);
     }
-    started = true;
-    if (!rolling)
-        size_pool(now);
     if (!rolling && count_children(CHILD_KEEPER, true) == 0
         && keeper_backoff.next_at <= now)
         spawn(CHILD_KEEPER, KEEPER_SLOT);
@@ -526,7 +525,7 @@ static void roll_step(void)
         return;
     }
     /* Start the replacement first so capacity never drops. */
-    if (count_children(CHILD_WORKER, false) <= cur->workers)
+    if (count_children(CHILD_WORKER, false) <= pool_size)
         spawn(CHILD_WORKER, free_worker_slot());
     ask_to_stop(old, SIGTERM);
 }
