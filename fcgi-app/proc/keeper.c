@@ -279,7 +279,7 @@ static void end_idle_session(const struct session_row *r, void *arg)
     /* A call in flight (or waiting) holds the session's queue: not idle,
      * however long ago the last call ended. */
     snprintf(turns, sizeof(turns), SESSION_QUEUE_FMT, r->key_id, r->id);
-    if (store_wait_count(s, turns) != 0)
+    if (queue_count(turns) != 0)
         return;
     log_info("session %s of %s idle since %lld: reclaimed", r->id, r->key_id,
              (long long)r->last_used_at);

@@ -20,58 +20,6 @@
 #include "store/store.h"
 #include "store/store_pool.h"
 
-static bool pid_alive(int pid)
-{
-    return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
-}
-
-/* Leaves the queue after a database error, keeping the error's reason
- * (a successful leave would clear it). */
-static enum result leave_failed(struct app *app, int64_t seq)
-{
-    enum result r = store_last_error(app->store);
-
-    store_wait_leave(app->store, seq);
-    return r;
-}
-
-enum result pool_queue_wait(struct app *app, const char *queue,
-                            double deadline, int (*ready)(void *arg),
-                            void *arg, int64_t *seq)
-{
-    int me = (int)getpid(), delay = 1;
-
-    *seq = store_wait_enter(app->store, queue, me);
-    if (*seq < 0)
-        return store_last_error(app->store);
-    for (;;) {
-        int64_t head_seq;
-        int head_pid, rc;
-
-        rc = store_wait_head(app->store, queue, &head_seq, &head_pid);
-        if (rc < 0)
-            return leave_failed(app, *seq);
-        if (rc == 1 && head_seq == *seq) {
-            rc = ready(arg);
-            if (rc > 0)
-                return RESULT_OK;
-            if (rc < 0)
-                return leave_failed(app, *seq);
-        } else if (rc == 1 && !pid_alive(head_pid)) {
-            /* A worker died holding its place: drop it and look again. */
-            store_wait_drop_pid(app->store, head_pid);
-            continue;
-        }
-        if (now_ms() >= deadline)
-            break;
-        sleep_ms(delay);
-        if (delay < 4)
-            delay *= 2;
-    }
-    store_wait_leave(app->store, *seq);
-    return RESULT_BUSY;
-}
-
 struct claim_ctx {
     struct app *app;
     const char *key;

@@ -59,14 +59,4 @@ void pool_kill(struct app *app, const struct lease *l);
  * moments): asked of Docker after the runner vanished mid-call. */
 bool pool_oom_killed(struct app *app, const struct lease *l);
 
-/* The sessions' FIFO turn queue (in SQLite): waits until our ticket
- * is at the head of queue (dead holders ahead of us are dropped), calling
- * ready() each time we are at the head until it returns non-zero (-1: a
- * database error).  RESULT_OK (ready said yes, the ticket kept in *seq),
- * RESULT_BUSY (the deadline passed; the ticket is gone) or the database's
- * reason. */
-enum result pool_queue_wait(struct app *app, const char *queue,
-                            double deadline, int (*ready)(void *arg),
-                            void *arg, int64_t *seq);
-
 #endif

@@ -20,6 +20,7 @@
 #include "base/util.h"
 
 #define KEY_LEN 48
+#define NAME_LEN 256               /* struct session_turn's queue */
 #define DRAIN_BUCKETS 16
 #define DRAIN_WINDOW_S 10
 /* The head looks again this often even unwoken (see queue.h). */
@@ -31,6 +32,7 @@ struct entry {
     int64_t entered_ms;
     pid_t pid;
     char key[KEY_LEN];
+    char queue[NAME_LEN];       /* QUEUE_POOL, or a session's turns */
 };
 
 struct area {
@@ -136,14 +138,27 @@ static bool before(const struct entry *x, const struct entry *y)
     return x->round < y->round || (x->round == y->round && x->seq < y->seq);
 }
 
-static int head(const struct area *a)
+static bool in_queue(const struct entry *e, const char *queue)
+{
+    return strncmp(e->queue, queue, NAME_LEN) == 0;
+}
+
+/* The head of one queue (-1: empty). */
+static int head(const struct area *a, const char *queue)
 {
     int h = -1;
 
     for (int i = 0; i < a->n; i++)
-        if (h < 0 || before(&a->e[i], &a->e[h]))
+        if (in_queue(&a->e[i], queue)
+            && (h < 0 || before(&a->e[i], &a->e[h])))
             h = i;
     return h;
+}
+
+/* Whether entry i heads its queue. */
+static bool heads(const struct area *a, int i)
+{
+    return i >= 0 && head(a, a->e[i].queue) == i;
 }
 
 /* ---- wake sockets ---- */
@@ -218,10 +233,12 @@ static void add_locked(struct area *a, const char *key, int64_t entered,
     if (!key)
         key = "";
     for (int i = 0; i < a->n; i++)
-        if (a->e[i].round > round && strncmp(a->e[i].key, key, KEY_LEN) == 0)
+        if (a->e[i].round > round && in_queue(&a->e[i], t->queue)
+            && strncmp(a->e[i].key, key, KEY_LEN) == 0)
             round = a->e[i].round;
     memset(e, 0, sizeof(*e));
     snprintf(e->key, sizeof(e->key), "%s", key);
+    snprintf(e->queue, sizeof(e->queue), "%s", t->queue);
     e->pid = getpid();
     e->entered_ms = entered;
     e->round = round + 1;
@@ -232,14 +249,26 @@ static void add_locked(struct area *a, const char *key, int64_t entered,
     t->entered_ms = entered;
 }
 
-int queue_enter(const char *key, long max, struct queue_ticket *t)
+static int count_locked(const struct area *a, const char *queue)
+{
+    int n = 0;
+
+    for (int i = 0; i < a->n; i++)
+        n += in_queue(&a->e[i], queue);
+    return n;
+}
+
+int queue_enter_named(const char *queue, const char *key, long max,
+                      struct queue_ticket *t)
 {
     struct area *a;
 
+    t->queue = queue;
     wake_socket();              /* before anyone can want to wake us */
     a = lock();
-    if (a->n >= max || a->n >= QUEUE_SLOTS) {
-        a->rejected++;
+    if (count_locked(a, queue) >= max || a->n >= QUEUE_SLOTS) {
+        if (strcmp(queue, QUEUE_POOL) == 0)
+            a->rejected++;
         unlock(a);
         t->seq = 0;
         return -1;
@@ -249,6 +278,11 @@ int queue_enter(const char *key, long max, struct queue_ticket *t)
     return 0;
 }
 
+int queue_enter(const char *key, long max, struct queue_ticket *t)
+{
+    return queue_enter_named(QUEUE_POOL, key, max, t);
+}
+
 bool queue_is_head(struct queue_ticket *t)
 {
     struct area *a = lock();
@@ -256,11 +290,11 @@ bool queue_is_head(struct queue_ticket *t)
     bool is_head;
 
     if (i < 0 && a->n < QUEUE_SLOTS) {
-        /* Dropped by a repair: back in, at the back of its key. */
+        /* Dropped by a repair: back in, at the back. */
         add_locked(a, "", t->entered_ms, t);
         i = a->n - 1;
     }
-    is_head = i >= 0 && head(a) == i;
+    is_head = heads(a, i);
     unlock(a);
     return is_head;
 }
@@ -287,7 +321,7 @@ enum queue_wake queue_sleep(const struct queue_ticket *t, double deadline,
         struct area *a = lock();
         int i = find(a, t->seq);
 
-        if (i >= 0 && head(a) == i && ms > HEAD_RECHECK_MS)
+        if (heads(a, i) && ms > HEAD_RECHECK_MS)
             ms = HEAD_RECHECK_MS;
         unlock(a);
     }
@@ -320,29 +354,38 @@ static void note_drain_locked(struct area *a)
     a->served++;
 }
 
+static bool is_pool(const char *queue)
+{
+    return strncmp(queue, QUEUE_POOL, NAME_LEN) == 0;
+}
+
+static void kick_queue(const char *queue);
+
 void queue_leave(struct queue_ticket *t, enum queue_wake why, bool served)
 {
     struct area *a;
+    bool pool = is_pool(t->queue);
     int i;
 
     if (!t->seq)
         return;
     a = lock();
     i = find(a, t->seq);
+    /* Rounds and counts are the pool's; a session's turns are FIFO. */
     if (i >= 0) {
-        if (served && a->e[i].round > a->round)
+        if (pool && served && a->e[i].round > a->round)
             a->round = a->e[i].round;
         remove_at(a, i);
     }
-    if (served)
+    if (pool && served)
         note_drain_locked(a);
-    else if (why == QUEUE_CLIENT_GONE)
+    else if (pool && why == QUEUE_CLIENT_GONE)
         a->abandoned++;
-    else
+    else if (pool)
         a->timed_out++;
     unlock(a);
     t->seq = 0;
-    queue_kick();
+    kick_queue(t->queue);
 }
 
 void queue_note_served(void)
@@ -353,12 +396,15 @@ void queue_note_served(void)
     unlock(a);
 }
 
-static int drop_pid_locked(struct area *a, pid_t pid)
+/* Removes pid's entries; names one queue that lost an entry. */
+static int drop_pid_locked(struct area *a, pid_t pid, char *queue)
 {
     int n = 0;
 
     for (int i = 0; i < a->n; i++)
         if (a->e[i].pid == pid) {
+            if (queue)
+                memcpy(queue, a->e[i].queue, NAME_LEN);
             remove_at(a, i);
             i--;
             n++;
@@ -366,12 +412,12 @@ static int drop_pid_locked(struct area *a, pid_t pid)
     return n;
 }
 
-void queue_kick(void)
+static void kick_queue(const char *queue)
 {
     /* A dead head is dropped and the next one tried, a few times. */
     for (int tries = 0; tries < 8; tries++) {
         struct area *a = lock();
-        int h = head(a);
+        int h = head(a, queue);
         pid_t pid = h >= 0 ? a->e[h].pid : 0;
 
         unlock(a);
@@ -379,29 +425,45 @@ void queue_kick(void)
             || !pid_dead(pid))
             return;
         a = lock();
-        drop_pid_locked(a, pid);
+        drop_pid_locked(a, pid, NULL);
         unlock(a);
     }
+}
+
+void queue_kick(void)
+{
+    kick_queue(QUEUE_POOL);
 }
 
 int queue_drop_pid(pid_t pid)
 {
     struct area *a = lock();
-    int n = drop_pid_locked(a, pid);
+    char queue[NAME_LEN] = "";
+    int n = drop_pid_locked(a, pid, queue);
 
     unlock(a);
-    if (n)
+    /* A worker holds at most a session's turn and a place in the pool's
+     * queue: wake both heads. */
+    if (n) {
         queue_kick();
+        if (!is_pool(queue))
+            kick_queue(queue);
+    }
+    return n;
+}
+
+int queue_count(const char *queue)
+{
+    struct area *a = lock();
+    int n = count_locked(a, queue);
+
+    unlock(a);
     return n;
 }
 
 int queue_depth(void)
 {
-    struct area *a = lock();
-    int n = a->n;
-
-    unlock(a);
-    return n;
+    return queue_count(QUEUE_POOL);
 }
 
 static double drain_locked(const struct area *a, int64_t now)
@@ -426,9 +488,9 @@ void queue_get_status(struct queue_status *s)
     int64_t now = wall_ms(), oldest = now;
 
     for (int i = 0; i < a->n; i++)
-        if (a->e[i].entered_ms < oldest)
+        if (is_pool(a->e[i].queue) && a->e[i].entered_ms < oldest)
             oldest = a->e[i].entered_ms;
-    s->depth = a->n;
+    s->depth = count_locked(a, QUEUE_POOL);
     s->oldest_wait_ms = (double)(now - oldest);
     s->drain_per_s = drain_locked(a, now);
     s->served = a->served;

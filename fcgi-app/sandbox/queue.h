@@ -11,6 +11,7 @@
  * datagram socket named by its pid) and on the client's connection, so
  * a client that goes away gives its place up at once.  A ticket that
  * leaves, or a sandbox that becomes free (queue_kick), wakes the head.
+ * A session's turns are a queue of their own in the same area.
  *
  * A process-shared robust mutex guards the area and every ticket names
  * its pid: a worker killed while queueing (even holding the lock) leaves
@@ -25,10 +26,14 @@
 
 /* The most tickets the area holds: queue_max's upper bound. */
 #define QUEUE_SLOTS 4096
+/* The queue for a sandbox.  Others (a session's turns, the same way:
+ * woken, fair, freed by a dead worker) are named by the caller. */
+#define QUEUE_POOL "pool"
 
 struct queue_ticket {
     uint64_t seq;               /* 0: no ticket */
     int64_t entered_ms;
+    const char *queue;          /* its queue's name, the caller's string */
 };
 
 enum queue_wake {
@@ -48,9 +53,12 @@ struct queue_status {
  * the mapping fails. */
 void queue_create(void);
 
-/* Takes a ticket for key (NULL: anonymous) unless max tickets wait
- * already: 0, or -1 when full (counted as rejected). */
+/* Takes a ticket in the pool's queue for key (NULL: anonymous) unless
+ * max tickets wait already: 0, or -1 when full (counted as rejected). */
 int queue_enter(const char *key, long max, struct queue_ticket *t);
+/* The same in the queue named queue (a string that outlives t). */
+int queue_enter_named(const char *queue, const char *key, long max,
+                      struct queue_ticket *t);
 
 /* Whether t is at the head.  A ticket lost (its slot dropped after a
  * crash while the lock was held) is entered again at the back. */
@@ -75,7 +83,9 @@ void queue_kick(void);
 /* Drops the tickets of a process that died; returns how many. */
 int queue_drop_pid(pid_t pid);
 
+/* Tickets in the pool's queue / in the queue named queue. */
 int queue_depth(void);
+int queue_count(const char *queue);
 void queue_get_status(struct queue_status *s);
 
 /* Seconds until a retry is likely to find room, from the depth and the

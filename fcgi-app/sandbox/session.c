@@ -15,31 +15,36 @@
 #include "store/store_pool.h"
 #include "store/store_sessions.h"
 
-static int turn_ready(void *arg)
-{
-    UNUSED(arg);
-    return 1;                   /* at the head: the session is ours */
-}
-
+/* The session's turns are a queue of their own in the shared area
+ * (sandbox/queue.h): woken, not polled; a caller that hangs up leaves. */
 static enum result take_turn(struct app *app, const char *key_id,
                              const char *id, struct session_turn *turn)
 {
-    enum result r;
+    double deadline = now_ms() + (double)app->conf->session_wait_ms;
+    enum queue_wake why;
 
     snprintf(turn->queue, sizeof(turn->queue), SESSION_QUEUE_FMT, key_id,
              id);
     turn->held = false;
-    r = pool_queue_wait(app, turn->queue,
-                        now_ms() + (double)app->conf->session_wait_ms,
-                        turn_ready, NULL, &turn->seq);
-    turn->held = r == RESULT_OK;
-    return r;
+    if (queue_enter_named(turn->queue, key_id, QUEUE_SLOTS,
+                          &turn->ticket) < 0)
+        return RESULT_BUSY;
+    while (!queue_is_head(&turn->ticket)) {
+        why = queue_sleep(&turn->ticket, deadline, app->client_fd);
+        if (why != QUEUE_WOKEN) {
+            queue_leave(&turn->ticket, why, false);
+            return RESULT_BUSY;
+        }
+    }
+    turn->held = true;
+    return RESULT_OK;
 }
 
 static void drop_turn(struct app *app, struct session_turn *turn)
 {
+    UNUSED(app);
     if (turn->held)
-        store_wait_leave(app->store, turn->seq);
+        queue_leave(&turn->ticket, QUEUE_WOKEN, true);
     turn->held = false;
 }
 

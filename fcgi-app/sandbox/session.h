@@ -10,13 +10,14 @@
 
 #include "base/result.h"
 #include "sandbox/pool.h"
+#include "sandbox/queue.h"
 
 struct app;
 struct session_row;
 
 struct session_turn {
-    char queue[256];
-    int64_t seq;                /* our ticket while we hold the turn */
+    char queue[256];            /* named in the shared queue area */
+    struct queue_ticket ticket; /* ours while we wait and hold the turn */
     bool held;
 };
 

@@ -252,6 +252,31 @@ static void retry_after_follows_the_drain(void **state)
         queue_leave(&t[i], QUEUE_TIMEOUT, false);
 }
 
+/* A session's turns are a queue of their own: their own head, not in
+ * the pool's depth. */
+static void named_queues_are_apart(void **state)
+{
+    struct queue_ticket p, s1, s2;
+    struct queue_status st;
+
+    UNUSED(state);
+    queue_enter("A", 256, &p);
+    assert_int_equal(queue_enter_named("session:A:x", "A", 8, &s1), 0);
+    assert_int_equal(queue_enter_named("session:A:x", "A", 8, &s2), 0);
+    assert_true(queue_is_head(&p));
+    assert_true(queue_is_head(&s1));
+    assert_false(queue_is_head(&s2));
+    assert_int_equal(queue_depth(), 1);
+    assert_int_equal(queue_count("session:A:x"), 2);
+    queue_leave(&s1, QUEUE_WOKEN, true);
+    assert_true(queue_is_head(&s2));
+    queue_get_status(&st);
+    assert_int_equal((int)st.served, 0);    /* turns are not the pool's */
+    queue_leave(&s2, QUEUE_WOKEN, true);
+    queue_leave(&p, QUEUE_WOKEN, true);
+    assert_int_equal(queue_count("session:A:x"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +289,7 @@ int main(void)
         cmocka_unit_test_setup(waiter_is_woken_when_the_head_leaves, setup),
         cmocka_unit_test_setup(client_hang_up_ends_the_wait, setup),
         cmocka_unit_test_setup(retry_after_follows_the_drain, setup),
+        cmocka_unit_test_setup(named_queues_are_apart, setup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
