@@ -271,6 +271,19 @@ static void drop_dead_waiter(int pid, void *arg)
     }
 }
 
+/* Workers that died queueing (the master dropped their places): their
+ * executions won't finish. */
+static void interrupt_dead_waiters(struct store *s)
+{
+    pid_t pids[16];
+    int n = queue_take_dead(pids, 16);
+
+    for (int i = 0; i < n; i++)
+        if (store_execution_interrupt_pid(s, (int)pids[i]) > 0)
+            log_warn("worker %d died queueing: its execution is marked "
+                     "interrupted", (int)pids[i]);
+}
+
 static void end_idle_session(const struct session_row *r, void *arg)
 {
     struct store *s = arg;
@@ -429,6 +442,7 @@ static void tick(struct keeper *k)
     }
     store_pool_each(k->s, "claimed", reap_claim, k->s);
     store_wait_pids(k->s, drop_dead_waiter, k->s);
+    interrupt_dead_waiters(k->s);
     store_session_each(k->s, wall_ms() - cfg->session_idle_timeout * 1000,
                        end_idle_session, k->s);
     if (!k->docker_up)

@@ -404,9 +404,7 @@ static void reap(void)
         if (ch->kind == CHILD_WORKER) {
             stats_worker_set(ch->slot, 0, WORKER_FREE);
             /* Its place in the queue, if it died waiting. */
-            if (queue_drop_pid(pid) > 0)
-                log_warn("worker %d died queueing: its place is freed",
-                         (int)pid);
+            queue_drop_pid(pid);
         }
         ch->pid = 0;
     }

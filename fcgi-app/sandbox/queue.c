@@ -22,6 +22,7 @@
 #define KEY_LEN 48
 #define NAME_LEN 256               /* struct session_turn's queue */
 #define DRAIN_BUCKETS 16
+#define DEAD_MAX 64
 #define DRAIN_WINDOW_S 10
 /* The head looks again this often even unwoken (see queue.h). */
 #define HEAD_RECHECK_MS 1000
@@ -45,6 +46,8 @@ struct area {
     uint64_t served, timed_out, abandoned, rejected;
     int64_t bucket_sec[DRAIN_BUCKETS];
     uint32_t bucket_n[DRAIN_BUCKETS];
+    pid_t dead[DEAD_MAX];       /* died queueing: for the keeper */
+    int n_dead;
     struct entry e[QUEUE_SLOTS];
 };
 
@@ -441,6 +444,8 @@ int queue_drop_pid(pid_t pid)
     char queue[NAME_LEN] = "";
     int n = drop_pid_locked(a, pid, queue);
 
+    if (n && a->n_dead < DEAD_MAX)
+        a->dead[a->n_dead++] = pid;
     unlock(a);
     /* A worker holds at most a session's turn and a place in the pool's
      * queue: wake both heads. */
@@ -449,6 +454,18 @@ int queue_drop_pid(pid_t pid)
         if (!is_pool(queue))
             kick_queue(queue);
     }
+    return n;
+}
+
+int queue_take_dead(pid_t *pids, int max)
+{
+    struct area *a = lock();
+    int n = a->n_dead < max ? a->n_dead : max;
+
+    memcpy(pids, a->dead, (size_t)n * sizeof(*pids));
+    memmove(a->dead, a->dead + n, (size_t)(a->n_dead - n) * sizeof(*pids));
+    a->n_dead -= n;
+    unlock(a);
     return n;
 }
 

@@ -80,8 +80,12 @@ void queue_note_served(void);
 /* A sandbox may have come free: wakes the head. */
 void queue_kick(void);
 
-/* Drops the tickets of a process that died; returns how many. */
+/* Drops the tickets of a process that died; returns how many.  The pid
+ * is kept for queue_take_dead. */
 int queue_drop_pid(pid_t pid);
+/* The pids that died queueing since the last call (at most max): the
+ * keeper marks their executions interrupted. */
+int queue_take_dead(pid_t *pids, int max);
 
 /* Tickets in the pool's queue / in the queue named queue. */
 int queue_depth(void);

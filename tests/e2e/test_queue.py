@@ -132,6 +132,8 @@ def test_worker_killed_while_queued_leaves_no_stuck_place(make_stack):
     # Its place goes at once, not when its wait would have ended.
     assert wait_for(lambda: depth(st) == 1, 30, 0.05), status(st)
     assert victim().status >= 500
+    assert wait_for(lambda: st.record(row[0])[0] == "interrupted", 30), \
+        st.record(row[0])
     assert holder().status == 200
     r = later()
     assert r.status == 200 and r.json["stdout"] == "later\n", r

@@ -156,6 +156,14 @@ static void dead_worker_dropped_by_reap(void **state)
     assert_false(queue_is_head(&mine));
     assert_int_equal(queue_drop_pid(pid), 1);
     assert_true(queue_is_head(&mine));
+    {
+        pid_t dead[4];
+
+        /* ... and the keeper hears of it, once. */
+        assert_int_equal(queue_take_dead(dead, 4), 1);
+        assert_int_equal(dead[0], pid);
+        assert_int_equal(queue_take_dead(dead, 4), 0);
+    }
     queue_leave(&mine, QUEUE_WOKEN, true);
 }
 
