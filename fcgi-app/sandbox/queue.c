@@ -52,8 +52,11 @@ struct area {
 };
 
 static struct area *area;
-static int wake_fd = -1, send_fd = -1;
-static pid_t wake_owner, send_owner;
+static int wake_fd = -1;
+static pid_t wake_owner;
+/* Per thread: the keeper's creator threads kick the queue too. */
+static _Thread_local int send_fd = -1;
+static _Thread_local pid_t send_owner;
 
 void queue_create(void)
 {
