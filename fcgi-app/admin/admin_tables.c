@@ -41,14 +41,15 @@ static void print_key(const struct key_info *k, void *arg)
     limit_text(k->max_concurrent, conc, sizeof(conc));
     limit_text(k->rate_per_minute, rate, sizeof(rate));
     snprintf(limits, sizeof(limits), "%s/%s", conc, rate);
-    fprintf(arg, "%-16s %-8s %-20s %-24s %s\n", k->id,
-            k->revoked_at ? "revoked" : "active", created, limits, k->name);
+    fprintf(arg, "%-16s %-8s %-20s %-24s %-10lld %s\n", k->id,
+            k->revoked_at ? "revoked" : "active", created, limits,
+            (long long)k->stored_bytes, k->name);
 }
 
 int admin_table_keys(struct store *s, FILE *out)
 {
-    fprintf(out, "%-16s %-8s %-20s %-24s %s\n", "ID", "STATE", "CREATED",
-            "CONCURRENT/RATE", "NAME");
+    fprintf(out, "%-16s %-8s %-20s %-24s %-10s %s\n", "ID", "STATE",
+            "CREATED", "CONCURRENT/RATE", "STORED", "NAME");
     return store_key_list(s, print_key, out);
 }
 

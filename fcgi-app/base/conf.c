@@ -95,6 +95,13 @@ static const struct conf_key keys[] = {
       F(key_rate_per_minute), NULL },
     { "busy_timeout_ms", T_INT, "5000", 1, 600000, F(busy_timeout_ms), NULL },
     { "log_level", T_ENUM, "info", 0, 0, F(log_level), level_names },
+    /* Storage of figures and files (0: no limit). */
+    { "execution_storage_max", T_SIZE, "16M", 0, 1024 * GiB,
+      F(execution_storage_max), NULL },
+    { "key_storage_max", T_SIZE, "256M", 0, 1024 * GiB, F(key_storage_max),
+      NULL },
+    { "min_free_disk_mb", T_INT, "512", 0, 1048576 * 16.0,
+      F(min_free_disk_mb), NULL },
 };
 
 const char *conf_default_path(void)

@@ -39,6 +39,8 @@ struct conf {
     long key_max_concurrent, key_rate_per_minute;
     long busy_timeout_ms;
     long log_level;
+    long execution_storage_max, key_storage_max;   /* bytes; 0: none */
+    long min_free_disk_mb;      /* below it nothing more is stored */
     char *path;                 /* the file read, or NULL */
 };
 

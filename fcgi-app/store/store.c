@@ -475,6 +475,13 @@ int store_ping(struct store *s, char *err)
     return 0;
 }
 
+int store_size(struct store *s, int64_t *bytes)
+{
+    return store_int(s, store_stmt(s, "SELECT page_count * page_size"
+                                      " FROM pragma_page_count(),"
+                                      " pragma_page_size()"), bytes);
+}
+
 int store_backup(struct store *s, const char *path, char *err)
 {
     sqlite3 *dst;

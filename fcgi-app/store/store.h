@@ -48,6 +48,9 @@ const char *store_instance_id(struct store *s);
 /* A real round trip (read of schema_version) for /health. */
 int store_ping(struct store *s, char *err);
 
+/* The database's size in bytes (its pages, not the WAL); 0 or -1. */
+int store_size(struct store *s, int64_t *bytes);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);

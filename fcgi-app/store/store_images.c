@@ -27,6 +27,13 @@ int store_image_insert(struct store *s, const struct image_new *im,
                      V_BLOB(im->bytes, im->size), V_INT(wall_ms()));
 }
 
+int store_image_key_bytes(struct store *s, const char *key_id, int64_t *out)
+{
+    return store_int(s, STORE_PREPARE(s, "SELECT coalesce(sum(size), 0)"
+                                         " FROM images WHERE key_id = ?",
+                                      V_TEXT(key_id)), out);
+}
+
 static void row_to_blob(sqlite3_stmt *st, void *out)
 {
     struct image_blob *b = out;

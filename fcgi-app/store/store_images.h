@@ -4,6 +4,7 @@
 #define PYEXEC_STORE_IMAGES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 struct jw;
@@ -22,6 +23,11 @@ struct image_new {
 /* Stores one; writes its new unguessable id (32 hex) into id. */
 int store_image_insert(struct store *s, const struct image_new *im,
                        char id[33]);
+
+/* The bytes of all figures and files a key has stored, into *out; 0 or
+ * -1. */
+int store_image_key_bytes(struct store *s, const char *key_id,
+                          int64_t *out);
 
 struct image_blob {
     char *mime;
