@@ -74,14 +74,14 @@ int admin_table_executions(struct store *s, const char *key_id, int limit,
 
 int admin_show_execution(struct store *s, const char *id, FILE *out)
 {
-    char key[STORE_KEY_ID_LEN];
+    char key[STORE_KEY_ID_LEN], own_id[72];
     struct jw *w;
-    int rc = store_execution_owner(s, id, key);
+    int rc = store_execution_owner(s, id, key, own_id);
 
     if (rc != 1)
         return rc;
     w = jw_new();
-    rc = store_execution_write(s, id, key, "", true, w);
+    rc = store_execution_write(s, own_id, key, "", true, w);
     if (rc == 1)
         fprintf(out, "%s\n", jw_text(w, NULL));
     jw_free(w);

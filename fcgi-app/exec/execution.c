@@ -155,7 +155,7 @@ static void record_failure(struct execution_ctx *ctx)
     struct execution_done d = { .status = "failed",
                                 .error = ctx->res->detail };
 
-    store_execution_finish(ctx->app->store, ctx->er->id, &d);
+    store_execution_finish(ctx->app->store, ctx->key->id, ctx->er->id, &d);
     stats_count_execution(execution_status_index("failed"));
 }
 
@@ -257,7 +257,8 @@ static enum result take_sandbox(struct execution_ctx *ctx, struct held *h)
     res->sandbox_ms = now_ms() - t0 - waited;
     stats_observe(PHASE_QUEUE, res->queue_ms);
     stats_observe(PHASE_SANDBOX, res->sandbox_ms);
-    store_execution_started(ctx->app->store, er->id, h->lease.name);
+    store_execution_started(ctx->app->store, ctx->key->id, er->id,
+                            h->lease.name);
     return RESULT_OK;
 }
 
@@ -533,7 +534,8 @@ static void finish_record(struct execution_ctx *ctx)
         r->time_ms / 1000, res->error_text, res->tests_json, NULL, timings,
     };
 
-    if (store_execution_finish(ctx->app->store, ctx->er->id, &d) < 0)
+    if (store_execution_finish(ctx->app->store, ctx->key->id, ctx->er->id,
+                               &d) < 0)
         log_err("execution %s: final record not written: %s", ctx->er->id,
                 store_last_message(ctx->app->store));
     stats_count_execution(execution_status_index(res->status));

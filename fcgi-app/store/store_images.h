@@ -10,7 +10,7 @@ struct store;
 struct jw;
 
 struct image_new {
-    const char *execution_id;
+    const char *execution_id;   /* the client's id, scoped by key_id */
     const char *key_id;
     int seq;
     const char *kind;           /* "plot" or "file" */
@@ -42,8 +42,8 @@ int store_image_get(struct store *s, const char *id, struct image_blob *out);
 void store_image_blob_release(struct image_blob *b);
 
 
-/* Writes the images of an execution as a JSON array into w, each with
- * its url under base_url. */
+/* Writes the images of an execution (its scoped id, store_scoped_id)
+ * as a JSON array into w, each with its url under base_url. */
 void store_image_write_list(struct store *s, const char *execution_id,
                             const char *base_url, struct jw *w);
 
