@@ -41,6 +41,8 @@ struct conf {
     long log_level;
     long execution_storage_max, key_storage_max;   /* bytes; 0: none */
     long min_free_disk_mb;      /* below it nothing more is stored */
+    char *public_url;           /* "https://host[/path]"; NULL: relative */
+    char *metrics_key;          /* NULL: /metrics takes any API key */
     char *path;                 /* the file read, or NULL */
 };
 
