@@ -106,6 +106,9 @@ static const struct conf_key keys[] = {
     { "public_url", T_STRING, "", 0, 0, F(public_url), NULL },
     /* The key /metrics and /status then need (instead of an API key). */
     { "metrics_key", T_STRING, "", 0, 0, F(metrics_key), NULL },
+    /* Runner sockets: a root whose path says nothing about the host. */
+    { "runner_dir", T_STRING, "/run/pyexec-runner", 0, 0, F(runner_dir),
+      NULL },
 };
 
 const char *conf_default_path(void)
@@ -395,6 +398,15 @@ static int check_urls(struct conf *c, char *err)
     if (c->metrics_key && !*c->metrics_key) {
         free(c->metrics_key);
         c->metrics_key = NULL;
+    }
+    if (c->runner_dir && !*c->runner_dir) {
+        free(c->runner_dir);
+        c->runner_dir = NULL;
+    }
+    if (c->runner_dir && c->runner_dir[0] != '/') {
+        err_set(err, "runner_dir: '%s' is not an absolute path",
+                c->runner_dir);
+        return -1;
     }
     if (u && !*u) {
         free(u);

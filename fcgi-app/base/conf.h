@@ -43,6 +43,7 @@ struct conf {
     long min_free_disk_mb;      /* below it nothing more is stored */
     char *public_url;           /* "https://host[/path]"; NULL: relative */
     char *metrics_key;          /* NULL: /metrics takes any API key */
+    char *runner_dir;           /* NULL: DATA/run */
     char *path;                 /* the file read, or NULL */
 };
 

@@ -76,3 +76,57 @@ def test_public_url_and_metrics_key(make_stack):  # noqa: F811
     # ... which is no API key.
     assert st.execute("print(1)", _key="m-secret-42").status == 401
     assert st.execute("print(1)", _key=KEY_A).status == 200
+
+
+# Reads every file under /proc/self (and the namespace-wide mount
+# tables) a program may read; prints those holding a needle.
+PROC_SCAN = r"""
+import os
+SKIP = {'mem', 'pagemap', 'clear_refs', 'kpageflags', 'kpagecount'}
+def scan(d, depth):
+    for n in sorted(os.listdir(d)):
+        p = d + '/' + n
+        if n in SKIP or os.path.islink(p) and depth:
+            continue
+        try:
+            if os.path.isdir(p) and not os.path.islink(p):
+                if depth < 2 and n not in ('task', 'fd', 'fdinfo', 'map_files'):
+                    scan(p, depth + 1)
+                continue
+            with open(p, 'rb') as f:
+                data = f.read(1 << 20)
+        except OSError:
+            continue
+        for needle in NEEDLES:
+            if needle.encode() in data:
+                print('found', needle, 'in', p)
+scan('/proc/self', 0)
+for p in ('/proc/mounts', '/proc/1/mountinfo', '/proc/self/mountinfo'):
+    text = open(p).read()
+    for needle in NEEDLES:
+        if needle in text:
+            print('found', needle, 'in', p)
+print('runner mount', [l.split()[3] for l in open('/proc/self/mountinfo')
+                       if ' /run/pyexec ' in l])
+"""
+
+
+def test_mounts_do_not_name_the_data_dir(atk):
+    """The host side of the /run/pyexec bind mount used to be
+    DATA/run/<id>: mountinfo named the data dir.  It is now a random
+    directory under runner_dir."""
+    data = os.path.realpath(atk.st.data)
+    top = os.path.realpath(atk.st.dir)
+    # The paths, and their random (unique) components.
+    needles = [data, top, os.path.basename(top)]
+    if not data.startswith(top + "/"):
+        needles.append(os.path.basename(data))
+    j = atk.run("NEEDLES = %r\n" % needles + PROC_SCAN, timeout=60)
+    assert j["status"] == "completed", j
+    out = j["stdout"].splitlines()
+    assert [l for l in out if l.startswith("found")] == [], out
+    root = out[-1]
+    assert root.startswith("runner mount ['/") and "pyexec-runner" in root, \
+        out
+    atk.held("host: runner sockets under runner_dir/<random>, nothing "
+             "of the data dir's path in /proc")
