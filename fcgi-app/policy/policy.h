@@ -55,8 +55,9 @@
  *                     importlib.util.find_spec, pkgutil.resolve_name,
  *                     pydoc.locate.
  *   code-function NAME
- *                     like an import function, but the literal is code:
- *                     it is checked as a program and what it breaks is
+ *                     like an import function, but the literal (at most
+ *                     LIT_MAX, 256 bytes) is code: it is checked as a
+ *                     program and what it breaks is
  *                     reported at the call; a call's value may be any
  *                     module (eval("os").system).  Default: exec, eval,
  *                     compile.

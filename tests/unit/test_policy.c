@@ -390,6 +390,12 @@ static const struct {
       "attrgetter('name', 'a.b')\nmethodcaller('lower', x)\n"
       "itemgetter(k)\n", NULL, NULL, 0, 0 },
 
+    /* A lint: values passed to functions are not followed (the attack
+     * suite's way past the policy, to show the container holds). */
+    { "import os\n(lambda m: m.__dict__['fo' + 'rk'])(os)\n", NULL, NULL,
+      0, 0 },
+    { "import ast\nast.parse('(' * 100000)\n", NULL, NULL, 0, 0 },
+
     /* ---- Encoding declarations. ---- */
     { "# -*- coding: utf-7 -*-\nx = 1 # +AAo-import subprocess\n",
       ENCODING, "utf-7", 1, 1 },
