@@ -27,7 +27,9 @@ static void usage(FILE *f)
           "                                 (default: retention_days)\n"
           "  backup FILE                    consistent copy of the database\n"
           "  doctor                         check Docker, image, database,\n"
-          "                                 socket; one verdict per line\n",
+          "                                 socket; one verdict per line\n"
+          "  sweep [--keep-sessions]        remove this data dir's containers\n"
+          "                                 while pyexec-fcgi is stopped\n",
           f);
 }
 

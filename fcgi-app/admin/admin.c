@@ -8,6 +8,7 @@
 
 #include "admin/admin_tables.h"
 #include "admin/doctor.h"
+#include "admin/sweep.h"
 #include "base/conf.h"
 #include "base/util.h"
 #include "store/store.h"
@@ -173,6 +174,10 @@ int admin_command(const struct conf *c, int argc, char **argv)
         rc = cmd_purge(c, s, argc - 1, argv + 1);
     else if (strcmp(argv[0], "backup") == 0)
         rc = cmd_backup(s, argc - 1, argv + 1);
+    else if (strcmp(argv[0], "sweep") == 0 && argc <= 2)
+        rc = argc == 1 ? admin_sweep(c, s, false, stdout)
+           : strcmp(argv[1], "--keep-sessions") == 0
+           ? admin_sweep(c, s, true, stdout) : 2;
     store_close(s);
     return rc;
 }

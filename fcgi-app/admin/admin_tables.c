@@ -41,14 +41,15 @@ static void print_key(const struct key_info *k, void *arg)
     limit_text(k->max_concurrent, conc, sizeof(conc));
     limit_text(k->rate_per_minute, rate, sizeof(rate));
     snprintf(limits, sizeof(limits), "%s/%s", conc, rate);
-    fprintf(arg, "%-16s %-8s %-20s %-24s %s\n", k->id,
-            k->revoked_at ? "revoked" : "active", created, limits, k->name);
+    fprintf(arg, "%-16s %-8s %-20s %-24s %-10lld %s\n", k->id,
+            k->revoked_at ? "revoked" : "active", created, limits,
+            (long long)k->stored_bytes, k->name);
 }
 
 int admin_table_keys(struct store *s, FILE *out)
 {
-    fprintf(out, "%-16s %-8s %-20s %-24s %s\n", "ID", "STATE", "CREATED",
-            "CONCURRENT/RATE", "NAME");
+    fprintf(out, "%-16s %-8s %-20s %-24s %-10s %s\n", "ID", "STATE",
+            "CREATED", "CONCURRENT/RATE", "STORED", "NAME");
     return store_key_list(s, print_key, out);
 }
 
@@ -73,14 +74,14 @@ int admin_table_executions(struct store *s, const char *key_id, int limit,
 
 int admin_show_execution(struct store *s, const char *id, FILE *out)
 {
-    char key[STORE_KEY_ID_LEN];
+    char key[STORE_KEY_ID_LEN], own_id[72];
     struct jw *w;
-    int rc = store_execution_owner(s, id, key);
+    int rc = store_execution_owner(s, id, key, own_id);
 
     if (rc != 1)
         return rc;
     w = jw_new();
-    rc = store_execution_write(s, id, key, "", true, w);
+    rc = store_execution_write(s, own_id, key, "", true, w);
     if (rc == 1)
         fprintf(out, "%s\n", jw_text(w, NULL));
     jw_free(w);

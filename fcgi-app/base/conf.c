@@ -103,6 +103,20 @@ static const struct conf_key keys[] = {
     { "workers_max", T_INT, "64", 1, 256, F(workers_max), NULL },
     { "workers_spare_min", T_INT, "2", 0, 256, F(workers_spare_min), NULL },
     { "workers_spare_max", T_INT, "8", 1, 256, F(workers_spare_max), NULL },
+    /* Storage of figures and files (0: no limit). */
+    { "execution_storage_max", T_SIZE, "16M", 0, 1024 * GiB,
+      F(execution_storage_max), NULL },
+    { "key_storage_max", T_SIZE, "256M", 0, 1024 * GiB, F(key_storage_max),
+      NULL },
+    { "min_free_disk_mb", T_INT, "512", 0, 1048576 * 16.0,
+      F(min_free_disk_mb), NULL },
+    /* Where clients reach the service: image URLs start with it. */
+    { "public_url", T_STRING, "", 0, 0, F(public_url), NULL },
+    /* The key /metrics and /status then need (instead of an API key). */
+    { "metrics_key", T_STRING, "", 0, 0, F(metrics_key), NULL },
+    /* Runner sockets: a root whose path says nothing about the host. */
+    { "runner_dir", T_STRING, "/run/pyexec-runner", 0, 0, F(runner_dir),
+      NULL },
 };
 
 const char *conf_default_path(void)
@@ -409,6 +423,45 @@ static int finish_workers(struct conf *c, char *err)
     return 0;
 }
 
+/* public_url: "http(s)://host[:port][/path]", kept without a trailing
+ * '/'; metrics_key and public_url empty mean unset. */
+static int check_urls(struct conf *c, char *err)
+{
+    char *u = c->public_url;
+    size_t n;
+
+    if (c->metrics_key && !*c->metrics_key) {
+        free(c->metrics_key);
+        c->metrics_key = NULL;
+    }
+    if (c->runner_dir && !*c->runner_dir) {
+        free(c->runner_dir);
+        c->runner_dir = NULL;
+    }
+    if (c->runner_dir && c->runner_dir[0] != '/') {
+        err_set(err, "runner_dir: '%s' is not an absolute path",
+                c->runner_dir);
+        return -1;
+    }
+    if (u && !*u) {
+        free(u);
+        c->public_url = NULL;
+        return 0;
+    }
+    if (!u)
+        return 0;
+    n = strlen(u);
+    while (n && u[n - 1] == '/')
+        u[--n] = '\0';
+    if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+        || strpbrk(u, " \t\"<>\\") || strlen(strstr(u, "//") + 2) == 0) {
+        err_set(err, "public_url: '%s' is not an http:// or https:// URL",
+                u);
+        return -1;
+    }
+    return 0;
+}
+
 static int finish(struct conf *c, char *err)
 {
     size_t n = strlen(c->data_dir);
@@ -468,7 +521,7 @@ static int finish(struct conf *c, char *err)
         free(c->allowed_origins);
         c->allowed_origins = NULL;
     }
-    return 0;
+    return check_urls(c, err);
 }
 
 static int load(struct conf *c, const char *text, const char *name,
@@ -565,7 +618,8 @@ void conf_print(const struct conf *c, int fd)
             const char *s = *(char *const *)field;
 
             /* Keys are secrets: never print them. */
-            if (strcmp(k->name, "api_keys") == 0 && s)
+            if ((strcmp(k->name, "api_keys") == 0
+                 || strcmp(k->name, "metrics_key") == 0) && s)
                 s = "(set)";
             buf_appendf(&b, "%s\n", s ? s : "");
             break;

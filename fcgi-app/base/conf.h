@@ -43,6 +43,11 @@ struct conf {
     long queue_max;             /* requests waiting at most; past: 503 */
     long workers_min, workers_max;  /* the worker pool's bounds */
     long workers_spare_min, workers_spare_max;  /* idle workers kept */
+    long execution_storage_max, key_storage_max;   /* bytes; 0: none */
+    long min_free_disk_mb;      /* below it nothing more is stored */
+    char *public_url;           /* "https://host[/path]"; NULL: relative */
+    char *metrics_key;          /* NULL: /metrics takes any API key */
+    char *runner_dir;           /* NULL: DATA/run */
     char *path;                 /* the file read, or NULL */
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -428,5 +429,15 @@ int write_all(int fd, const void *p, size_t n)
         c += w;
         n -= (size_t)w;
     }
+    return 0;
+}
+
+int disk_free_bytes(const char *path, int64_t *out)
+{
+    struct statvfs v;
+
+    if (statvfs(path, &v) < 0)
+        return -1;
+    *out = (int64_t)v.f_bavail * (int64_t)v.f_frsize;
     return 0;
 }

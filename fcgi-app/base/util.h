@@ -52,6 +52,10 @@ double now_ms(void);
 int64_t wall_ms(void);
 void sleep_ms(int ms);
 
+/* Bytes free to an unprivileged writer on the filesystem holding path
+ * into *out; 0, or -1 with errno. */
+int disk_free_bytes(const char *path, int64_t *out);
+
 /* Fills p with n bytes from the kernel's CSPRNG (aborts if it can't). */
 void random_bytes(void *p, size_t n);
 /* Writes 2n lowercase hex digits and a NUL to out. */

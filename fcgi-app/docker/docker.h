@@ -93,7 +93,8 @@ struct docker_create_opts {
     int64_t shm_bytes;          /* /dev/shm size; 0 for the default */
     bool init;                  /* docker-init as PID 1 */
     /* Always applied: NetworkMode none, CapDrop ALL, no-new-privileges,
-     * read-only root, no Docker socket, IPC private, logs capped at 1 MB. */
+     * read-only root, no Docker socket, IPC private, logs capped at 1 MB,
+     * Docker's masked paths and /proc/cmdline. */
 };
 
 /* POST /containers/create.  Writes the new id (64 hex + NUL) to id ("" on

@@ -111,10 +111,20 @@ static void write_labels(struct jw *w, const char *const *labels)
     jw_obj_close(w);
 }
 
+/* Docker's default masked paths (a list given replaces them), and
+ * /proc/cmdline, which shows the host's boot arguments. */
+static const char *const masked_paths[] = {
+    "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+    "/sys/devices/virtual/powercap", "/proc/cmdline", NULL
+};
+
 /* What is always applied, whatever o says, but the capabilities it
  * adds back. */
 static void write_hardening(struct jw *w, const struct docker_create_opts *o)
 {
+    jw_strv(w, "MaskedPaths", masked_paths);
     jw_kv_str(w, "NetworkMode", "none");
     jw_key(w, "CapDrop");
     jw_arr_open(w);

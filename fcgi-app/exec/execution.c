@@ -155,7 +155,7 @@ static void record_failure(struct execution_ctx *ctx)
     struct execution_done d = { .status = "failed",
                                 .error = ctx->res->detail };
 
-    store_execution_finish(ctx->app->store, ctx->er->id, &d);
+    store_execution_finish(ctx->app->store, ctx->key->id, ctx->er->id, &d);
     stats_count_execution(execution_status_index("failed"));
 }
 
@@ -259,7 +259,8 @@ static enum result take_sandbox(struct execution_ctx *ctx, struct held *h)
     res->sandbox_ms = now_ms() - t0 - waited;
     stats_observe(PHASE_QUEUE, res->queue_ms);
     stats_observe(PHASE_SANDBOX, res->sandbox_ms);
-    store_execution_started(ctx->app->store, er->id, h->lease.name);
+    store_execution_started(ctx->app->store, ctx->key->id, er->id,
+                            h->lease.name);
     return RESULT_OK;
 }
 
@@ -431,10 +432,46 @@ static bool run_code(struct execution_ctx *ctx, struct held *h)
 
 /* ---- outputs ---- */
 
+/* Bytes this execution may still store: what execution_storage_max and
+ * the key's key_storage_max leave, and nothing while the disk of the
+ * data dir is below min_free_disk_mb.  -1: no limit.  A key running
+ * executions at once may pass its limit by at most one execution's
+ * share each. */
+static int64_t storage_room(struct execution_ctx *ctx)
+{
+    const struct conf *c = ctx->app->conf;
+    int64_t room = c->execution_storage_max > 0 ? c->execution_storage_max
+                                                : -1;
+    int64_t used, free_bytes;
+
+    if (c->key_storage_max > 0) {
+        /* Fail closed: what cannot be counted is not stored. */
+        if (store_image_key_bytes(ctx->app->store, ctx->key->id,
+                                  &used) < 0) {
+            log_warn("storage of key %s: %s", ctx->key->id,
+                     store_last_message(ctx->app->store));
+            used = c->key_storage_max;
+        }
+        used = used < c->key_storage_max ? c->key_storage_max - used : 0;
+        if (room < 0 || used < room)
+            room = used;
+    }
+    if (c->min_free_disk_mb > 0
+        && disk_free_bytes(c->data_dir, &free_bytes) == 0
+        && free_bytes < (int64_t)c->min_free_disk_mb << 20) {
+        log_warn("%s: %lld MB free, under min_free_disk_mb: outputs of %s "
+                 "not stored", c->data_dir,
+                 (long long)(free_bytes >> 20), ctx->er->id);
+        room = 0;
+    }
+    return room;
+}
+
 static void store_files(struct execution_ctx *ctx)
 {
     struct execution_result *res = ctx->res;
     struct runner_reply *r = &res->reply;
+    int64_t room = r->n_files ? storage_room(ctx) : -1;
 
     res->files = xcalloc(r->n_files ? r->n_files : 1, sizeof(*res->files));
     for (size_t i = 0; i < r->n_files; i++) {
@@ -445,6 +482,10 @@ static void store_files(struct execution_ctx *ctx)
             f->name, f->mime, f->width, f->height, f->data, f->len,
         };
 
+        if (room >= 0 && (int64_t)f->len > room) {
+            res->storage_dropped++;
+            continue;
+        }
         if (store_image_insert(ctx->app->store, &im, ef->id) < 0) {
             log_warn("storing an image of %s: %s", ctx->er->id,
                      store_last_message(ctx->app->store));
@@ -456,6 +497,9 @@ static void store_files(struct execution_ctx *ctx)
         ef->size = f->len;
         ef->width = f->width;
         ef->height = f->height;
+        res->storage_bytes += f->len;
+        if (room >= 0)
+            room -= (int64_t)f->len;
         if (f->is_plot && !res->first_png_b64)
             res->first_png_b64 = base64_encode(f->data, f->len, NULL);
         res->n_files++;
@@ -492,7 +536,8 @@ static void finish_record(struct execution_ctx *ctx)
         r->time_ms / 1000, res->error_text, res->tests_json, NULL, timings,
     };
 
-    if (store_execution_finish(ctx->app->store, ctx->er->id, &d) < 0)
+    if (store_execution_finish(ctx->app->store, ctx->key->id, ctx->er->id,
+                               &d) < 0)
         log_err("execution %s: final record not written: %s", ctx->er->id,
                 store_last_message(ctx->app->store));
     stats_count_execution(execution_status_index(res->status));

@@ -50,6 +50,8 @@ struct execution_result {
     bool session_reset;
     bool session_created;
     double queue_ms, sandbox_ms, run_ms, total_ms;
+    int storage_dropped;        /* outputs over a storage limit */
+    int64_t storage_bytes;      /* bytes of outputs stored */
 };
 
 struct execution_ctx {

@@ -58,9 +58,9 @@ bool execution_session_id_valid(const char *id)
     return true;
 }
 
-/* ASCII identifiers are checked exactly; names with non-ASCII letters
- * are accepted when their ASCII part fits, and the runner applies
- * str.isidentifier() to them. */
+/* Names are ASCII identifiers, not keywords.  Python folds the
+ * identifiers of source code to NFKC, so a non-ASCII name given here
+ * could differ from the same name written in the code: refused. */
 static bool identifier_ok(const char *s, size_t n)
 {
     if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
@@ -68,17 +68,67 @@ static bool identifier_ok(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
 
-        if (ch >= 0x80)
-            continue;
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
               || (ch >= '0' && ch <= '9') || ch == '_'))
             return false;
     }
-    return !pytok_is_keyword(s, n) && utf8_valid(s, n);
+    return !pytok_is_keyword(s, n);
+}
+
+struct name {
+    const char *p;
+    size_t n;
+};
+
+static int name_cmp(const void *a, const void *b)
+{
+    const struct name *x = a, *y = b;
+    int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* A key that o has twice, or NULL.  The runner refuses a message with
+ * one (json.loads would keep only the last), at any depth. */
+static const struct name *repeated_key(const struct json *o,
+                                       struct name *found)
+{
+    struct name *names = xcalloc(o->n ? o->n : 1, sizeof(*names));
+    const struct name *dup = NULL;
+
+    for (size_t i = 0; i < o->n; i++)
+        names[i] = (struct name){ o->keys[i], o->key_lens[i] };
+    qsort(names, o->n, sizeof(*names), name_cmp);
+    for (size_t i = 1; i < o->n && !dup; i++)
+        if (name_cmp(&names[i - 1], &names[i]) == 0) {
+            *found = names[i];
+            dup = found;
+        }
+    free(names);
+    return dup;
+}
+
+/* Checks the values inside variable `var` for repeated keys. */
+static int check_value(const struct json *v, const char *var, char *err)
+{
+    struct name dup;
+
+    if (v->type == JSON_OBJECT && repeated_key(v, &dup)) {
+        err_set(err, "variables: '%.80s' holds an object with the key "
+                "'%.*s' twice", var, (int)(dup.n > 80 ? 80 : dup.n), dup.p);
+        return -1;
+    }
+    if (v->type == JSON_OBJECT || v->type == JSON_ARRAY)
+        for (size_t i = 0; i < v->n; i++)
+            if (check_value(v->items[i], var, err) < 0)
+                return -1;
+    return 0;
 }
 
 int execution_request_check_variables(const struct json *vars, char *err)
 {
+    struct name dup;
+
     if (vars->type != JSON_OBJECT) {
         err_set(err, "variables must be a JSON object of name: value, not "
                 "%s", json_type_name(vars->type));
@@ -87,11 +137,20 @@ int execution_request_check_variables(const struct json *vars, char *err)
     for (size_t i = 0; i < vars->n; i++)
         if (!identifier_ok(vars->keys[i], vars->key_lens[i])) {
             err_set(err, "variables: '%.*s' is not a valid Python "
-                    "identifier", (int)(vars->key_lens[i] > 80
-                                        ? 80 : vars->key_lens[i]),
+                    "identifier (ASCII letters, digits and _, not a "
+                    "keyword)", (int)(vars->key_lens[i] > 80
+                                      ? 80 : vars->key_lens[i]),
                     vars->keys[i]);
             return -1;
         }
+    if (repeated_key(vars, &dup)) {
+        err_set(err, "variables: '%.*s' is given twice",
+                (int)(dup.n > 80 ? 80 : dup.n), dup.p);
+        return -1;
+    }
+    for (size_t i = 0; i < vars->n; i++)
+        if (check_value(vars->items[i], vars->keys[i], err) < 0)
+            return -1;
     return 0;
 }
 

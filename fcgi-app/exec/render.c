@@ -171,7 +171,12 @@ void render_execution(const struct execution_request *er,
     write_files(res, true, base_url, w);
     jw_key(w, "files");
     write_files(res, false, base_url, w);
-    jw_kv_int(w, "images_dropped", r->images_dropped + r->files_dropped);
+    jw_kv_int(w, "images_dropped", r->images_dropped + r->files_dropped
+              + res->storage_dropped);
+    /* Outputs dropped by execution_storage_max, key_storage_max or
+     * min_free_disk_mb. */
+    jw_kv_bool(w, "storage_limited", res->storage_dropped > 0);
+    jw_kv_int(w, "storage_bytes", (long long)res->storage_bytes);
     jw_kv_str(w, "result_base64", res->first_png_b64);
     /* Seeds 002 and 003 read output and error. */
     jw_kv_buf(w, "output", &r->out);

@@ -137,7 +137,10 @@ bool auth_origin_allowed(struct request *rq)
         return false;
     if (cfg->allowed_origins && !origin_listed(origin))
         return false;
-    response_header(rq, "Access-Control-Allow-Origin", origin);
+    /* Without a list any origin may call, but without credentials (keys
+     * travel in headers): "*", not an echo of whatever Origin came. */
+    response_header(rq, "Access-Control-Allow-Origin",
+                    cfg->allowed_origins ? origin : "*");
     response_header(rq, "Vary", "Origin");
     response_header(rq, "Access-Control-Expose-Headers",
                     "X-Request-Id, Retry-After");

@@ -201,7 +201,15 @@ const char *request_scheme(const struct request *rq)
 
 const char *request_base_url(struct request *rq)
 {
+    return rq->conf->public_url ? rq->conf->public_url : "";
+}
+
+const char *request_host_url(struct request *rq)
+{
     const char *host = request_param(rq, "HTTP_HOST");
+
+    if (rq->conf->public_url)
+        return rq->conf->public_url;
 
     if (!host || !*host || strpbrk(host, " /\\\"<>"))
         return "";

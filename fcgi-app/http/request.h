@@ -77,7 +77,13 @@ void *request_keep(struct request *rq, void *p);
 
 /* "http" or "https", as the front end saw the client. */
 const char *request_scheme(const struct request *rq);
-/* "scheme://host" for absolute URLs, or "" when the host is unknown. */
+/* What image URLs start with: public_url, or "" (URLs relative to the
+ * service's root) when it is not set.  Never the Host header, which the
+ * client chooses. */
 const char *request_base_url(struct request *rq);
+/* An absolute base for clients that cannot resolve a relative URL (seed
+ * 000's /runcode): public_url, else "scheme://host" from the request, or
+ * "" when the host is unknown. */
+const char *request_host_url(struct request *rq);
 
 #endif

@@ -8,7 +8,7 @@ const struct route route_table[] = {
     { HTTP_GET, "/health", handle_health, ROUTE_PUBLIC, "health" },
     { HTTP_POST, "/execute", handle_execute, 0, "execute" },
     { HTTP_GET | HTTP_POST, "/runcode", handle_runcode, 0, "runcode" },
-    { HTTP_GET, "/status", handle_status, 0, "status" },
+    { HTTP_GET, "/status", handle_status, ROUTE_OPERATOR, "status" },
     { HTTP_POST, "/release", handle_release, 0, "release" },
     { HTTP_GET, "/sessions/{id}", handle_session_get, 0, "session_get" },
     { HTTP_DELETE, "/sessions/{id}", handle_session_delete, 0,
@@ -19,7 +19,7 @@ const struct route route_table[] = {
     { HTTP_GET, "/executions/{id}", handle_execution_get, 0, "execution" },
     { HTTP_GET, "/images/{id}", handle_image, ROUTE_PUBLIC, "image" },
     { HTTP_GET, "/image/{id}", handle_image, ROUTE_PUBLIC, "image_compat" },
-    { HTTP_GET, "/metrics", handle_metrics, 0, "metrics" },
+    { HTTP_GET, "/metrics", handle_metrics, ROUTE_OPERATOR, "metrics" },
     { HTTP_GET, "/openapi.json", handle_openapi, ROUTE_PUBLIC, "openapi" },
 };
 

@@ -55,6 +55,27 @@ static void no_route(struct request *rq, const struct route_match *m,
     free(msg);
 }
 
+/* With metrics_key set, the instance-wide counts go to its holder only,
+ * not to every API key. */
+static enum result admit_operator(struct request *rq)
+{
+    const char *key = auth_key_from_request(rq);
+    const char *want = rq->conf->metrics_key;
+    struct principal *p;
+
+    if (!key || strlen(key) != strlen(want)
+        || !ct_equal(key, want, strlen(want))) {
+        response_header(rq, "WWW-Authenticate", "Bearer");
+        response_fail(rq, RESULT_UNAUTHORIZED, "this endpoint needs "
+                      "metrics_key: send Authorization: Bearer <metrics_key>");
+        return RESULT_UNAUTHORIZED;
+    }
+    p = request_keep(rq, xcalloc(1, sizeof(*p)));
+    snprintf(p->id, sizeof(p->id), "metrics");
+    rq->key = p;
+    return RESULT_OK;
+}
+
 /* The origin allow-list, then the key unless the route is public. */
 static enum result admit(struct request *rq, const struct route *r)
 {
@@ -68,6 +89,8 @@ static enum result admit(struct request *rq, const struct route *r)
     }
     if (r->flags & ROUTE_PUBLIC)
         return RESULT_OK;
+    if ((r->flags & ROUTE_OPERATOR) && rq->conf->metrics_key)
+        return admit_operator(rq);
     p = request_keep(rq, xcalloc(1, sizeof(*p)));
     res = auth_authenticate(rq, p, why);
     if (res == RESULT_UNAUTHORIZED)

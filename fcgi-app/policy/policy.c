@@ -59,6 +59,15 @@ static const struct default_rule defaults[] = {
     { PAT_CALL, "imaplib.IMAP4_stream" },
     { PAT_CALL, "pydoc.pipepager" },
     { PAT_CALL, "pydoc.tempfilepager" },
+    /* Unpickling calls any callable it names (b"cposix\nsystem\n."). */
+    { PAT_CALL, "pickle.load" },
+    { PAT_CALL, "pickle.loads" },
+    { PAT_CALL, "pickle.Unpickler" },
+    { PAT_CALL, "_pickle.load" },
+    { PAT_CALL, "_pickle.loads" },
+    { PAT_CALL, "_pickle.Unpickler" },
+    { PAT_CALL, "marshal.load" },
+    { PAT_CALL, "marshal.loads" },
 
     { PAT_IMPORT_FN, "__import__" },
     { PAT_IMPORT_FN, "importlib.import_module" },
@@ -66,6 +75,13 @@ static const struct default_rule defaults[] = {
     { PAT_IMPORT_FN, "importlib.util.find_spec" },
     { PAT_IMPORT_FN, "pkgutil.resolve_name" },
     { PAT_IMPORT_FN, "pydoc.locate" },
+    /* Code from a string: only a literal, which is checked as code. */
+    { PAT_CODE_FN, "exec" },
+    { PAT_CODE_FN, "eval" },
+    { PAT_CODE_FN, "compile" },
+    /* Attribute names from strings: only literals, none blocked. */
+    { PAT_ATTR_FN, "operator.attrgetter" },
+    { PAT_ATTR_FN, "operator.methodcaller" },
 
     /* From any object to frames, globals and builtins. */
     { PAT_ATTRIBUTE, "__subclasses__" },
@@ -90,7 +106,7 @@ static const struct default_rule defaults[] = {
 /* Built in, not configurable: the functions that look up an attribute by
  * a string.  getattr's result is the attribute; the others' is not. */
 static const char *const getattr_names[] = {
-    "getattr", "setattr", "delattr", "hasattr"
+    "getattr", "setattr", "delattr", "hasattr", "vars"
 };
 
 static const char *const kind_words[] = {
@@ -98,6 +114,8 @@ static const char *const kind_words[] = {
     [PAT_CALL] = "call",
     [PAT_IMPORT_FN] = "import-function",
     [PAT_ATTRIBUTE] = "attribute",
+    [PAT_CODE_FN] = "code-function",
+    [PAT_ATTR_FN] = "attribute-function",
 };
 
 /* ---- Rule lists ------------------------------------------------------ */
@@ -317,11 +335,20 @@ static void compile(struct policy *p)
         if (r->kind == PAT_IMPORT_FN)
             sub = strcmp(last_component(r->name), "__import__") == 0
                   ? IMPORT_FN_TOP : IMPORT_FN_FULL;
-        pattern_add_twinned(p, r->kind, sub, r->name);
+        if (r->kind == PAT_CODE_FN)
+            sub = IMPORT_FN_CODE;
+        if (r->kind == PAT_ATTR_FN)
+            sub = strcmp(last_component(r->name), "methodcaller") == 0
+                  ? IMPORT_FN_METHOD : IMPORT_FN_ATTRS;
+        pattern_add_twinned(p, r->kind == PAT_CODE_FN
+                            || r->kind == PAT_ATTR_FN ? PAT_IMPORT_FN
+                            : r->kind, sub, r->name);
     }
     for (size_t i = 0; i < ARRAY_SIZE(getattr_names); i++)
         pattern_add_twinned(p, PAT_GETATTR,
-                            i == 0 ? GETATTR_GET : GETATTR_OTHER,
+                            i == 0 ? GETATTR_GET
+                            : strcmp(getattr_names[i], "vars") == 0
+                            ? GETATTR_VARS : GETATTR_OTHER,
                             getattr_names[i]);
     for (size_t i = 0; i < p->nrules; i++)
         if (p->rules[i].kind == PAT_ATTRIBUTE) {

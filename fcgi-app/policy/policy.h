@@ -1,10 +1,13 @@
 /* policy.h - the "AST-style" policy: which imports, calls and attributes
  * user code may not use, checked on pytok's tokens before anything runs.
  *
- * Defence in depth, not a sandbox: the container is the boundary.  Python
- * can always build names at run time (exec, eval, open().read(), vars()),
- * and the policy does not chase that; it stops the direct and the aliased
- * uses of dangerous names, and never looks inside strings or comments.
+ * A lint, defence in depth, not a sandbox: the container is the boundary.
+ * Python can always build names at run time (a value passed through a
+ * function, open().read(), a dict built in a loop), and the policy does
+ * not chase that; it stops the direct and the aliased uses of dangerous
+ * names, the string-taking functions it can see given anything but a
+ * literal (exec, eval, getattr, attrgetter, globals()[...]), and looks
+ * inside strings only where they are such literals.
  *
  * Rules (policy.conf; the compiled-in defaults are the same lists):
  *
@@ -25,8 +28,11 @@
  *                     os.popen, os.exec*, os.spawn*, os.posix_spawn*,
  *                     os.fork, os.forkpty, os.kill, os.killpg, pty.spawn,
  *                     asyncio.create_subprocess_*, imaplib.IMAP4_stream,
- *                     pydoc.pipepager, pydoc.tempfilepager.  eval, exec and
- *                     compile are not blocked: teaching code uses them.
+ *                     pydoc.pipepager, pydoc.tempfilepager, and the
+ *                     unpicklers pickle.load, pickle.loads,
+ *                     pickle.Unpickler (and _pickle's), marshal.load,
+ *                     marshal.loads.  eval, exec and
+ *                     compile are code functions (below).
  *   attribute NAME    the name is blocked wherever it appears as a name:
  *                     after a dot, bare, as a keyword, as the literal name
  *                     of getattr/setattr/delattr/hasattr (rule
@@ -48,6 +54,26 @@
  *                     importlib.import_module, importlib.__import__,
  *                     importlib.util.find_spec, pkgutil.resolve_name,
  *                     pydoc.locate.
+ *   code-function NAME
+ *                     like an import function, but the literal (at most
+ *                     LIT_MAX, 256 bytes) is code: it is checked as a
+ *                     program and what it breaks is
+ *                     reported at the call; a call's value may be any
+ *                     module (eval("os").system).  Default: exec, eval,
+ *                     compile.
+ *   attribute-function NAME
+ *                     like an import function, but the literals are
+ *                     attribute names (dotted for attrgetter): blocked
+ *                     when one is a blocked attribute or the last
+ *                     component of a call rule ("system"), leading
+ *                     underscores aside.  Default: operator.attrgetter,
+ *                     operator.methodcaller (whose later arguments are
+ *                     free).
+ *
+ * Built in besides the getattr family: vars(module) on a module with
+ * blocked members (rule "call", "M.*"), and globals()[...], vars()[...],
+ * locals()[...] with anything but a literal of a name the policy does
+ * not know (rule "call", "globals()[]").
  *
  * How names resolve:
  *   - Identifiers are NFKC-folded as Python does ("ｏｓ" is "os").

@@ -302,9 +302,11 @@ static void getattr_close(struct scan *s, const struct frame *f)
     const struct lit *l = &f->lit[1];
     const struct pattern *pt = &s->p->pats[f->getattr_pat];
 
-    if (f->argno < 1)
+    if (pt->sub == GETATTR_VARS)
+        l = NULL;               /* vars(os)["sys" + "tem"]: never literal */
+    else if (f->argno < 1)
         return;
-    if (lit_ok(l)) {
+    if (l && lit_ok(l)) {
         int sym = scan_intern(s, l->buf, l->len, true);
 
         scan_check_attribute(s, sym, &s->toks[l->tok]);
@@ -324,6 +326,94 @@ static void getattr_close(struct scan *s, const struct frame *f)
     }
 }
 
+/* Whether n bytes at name are a blocked attribute or the last
+ * component of a call rule ("system" of os.system, "execv" of
+ * os.exec*), leading underscores aside as the matcher has them. */
+static bool is_blocked_member(const struct policy *p, const char *name,
+                              size_t n)
+{
+    int sym = policy_sym_find(p, name, n);
+
+    if (sym >= 0 && p->syms[sym].is_attr)
+        return true;
+    while (n > 1 && name[0] == '_') {
+        name++;
+        n--;
+    }
+    for (size_t i = 0; i < p->npats; i++) {
+        const struct pattern *pt = &p->pats[i];
+        const struct position *ps = &p->pos[pt->first + pt->n - 1];
+
+        if (pt->kind != PAT_CALL || pt->n < 2)
+            continue;
+        if (ps->sym >= 0 ? p->syms[ps->sym].len == n
+                           && memcmp(p->syms[ps->sym].name, name, n) == 0
+                         : n >= ps->glob_len
+                           && memcmp(ps->glob, name, ps->glob_len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* attrgetter("a.b", "c"): true when a name in the literal is blocked. */
+static bool names_blocked(const struct policy *p, const struct lit *l)
+{
+    size_t i = 0;
+
+    while (i < l->len) {
+        size_t n = 0;
+
+        while (i + n < l->len && l->buf[i + n] != '.')
+            n++;
+        if (n && is_blocked_member(p, l->buf + i, n))
+            return true;
+        i += n + 1;
+    }
+    return false;
+}
+
+/* exec("code"), eval, compile: the literal is checked as code, and what
+ * it would break is reported at the call.  eval's value may be any
+ * module ("eval('os').system"): the chain goes on as from an unknown
+ * package. */
+static void code_close(struct scan *s, const struct frame *f)
+{
+    struct policy_result inner;
+
+    bits_or(s->cur, s->p->partial, s->nw);
+    if (policy_check(s->p, f->lit[0].buf, f->lit[0].len, &inner) == 0)
+        for (size_t k = 0; k < inner.n; k++)
+            scan_violation(s, inner.v[k].rule, inner.v[k].name,
+                           strlen(inner.v[k].name), &s->toks[f->head]);
+    policy_result_release(&inner);
+}
+
+/* The functions that take a string only a literal may be: exec and
+ * friends, attrgetter, methodcaller. */
+static void literal_fn_close(struct scan *s, const struct frame *f,
+                             const struct pattern *pt)
+{
+    bool is_bad;
+
+    switch (pt->sub) {
+    case IMPORT_FN_CODE:
+        code_close(s, f);
+        return;
+    case IMPORT_FN_ATTRS:
+        /* Names in the first two arguments are seen; more are not. */
+        is_bad = f->argno > 1 || names_blocked(s->p, &f->lit[0])
+                 || (f->argno == 1 && (!lit_ok(&f->lit[1])
+                                       || names_blocked(s->p, &f->lit[1])));
+        break;
+    default:
+        is_bad = names_blocked(s->p, &f->lit[0]);
+        break;
+    }
+    if (is_bad)
+        scan_violation(s, POLICY_RULE_CALL, pt->name, strlen(pt->name),
+                       &s->toks[f->head]);
+}
+
 /* __import__("a.b") and friends: a literal is checked like an import
  * statement and the call's value is that module; anything else is
  * blocked. */
@@ -340,6 +430,10 @@ static void import_close(struct scan *s, const struct frame *f)
     if (!lit_ok(l)) {
         scan_violation(s, POLICY_RULE_CALL, pt->name, strlen(pt->name),
                        &s->toks[f->head]);
+        return;
+    }
+    if (pt->sub >= IMPORT_FN_CODE) {
+        literal_fn_close(s, f, pt);
         return;
     }
     /* pkgutil.resolve_name("os:system") */
@@ -440,5 +534,46 @@ void scan_call_open(struct scan *s)
     if (im >= 0) {
         f->is_import = true;
         f->import_pat = p->pos[im].pat;
+    }
+}
+
+/* Whether token k is the builtin name of a namespace: NAME, not after a
+ * dot. */
+static bool is_namespace_call(const struct scan *s, size_t k)
+{
+    static const char *const names[] = { "globals", "vars", "locals" };
+    const struct stok *t = &s->toks[k];
+
+    if (t->type != PYTOK_NAME || (k > 0 && s->toks[k - 1].op == OP_DOT))
+        return false;
+    for (size_t n = 0; n < ARRAY_SIZE(names); n++)
+        if (t->len == strlen(names[n])
+            && memcmp(s->src + t->off, names[n], t->len) == 0)
+            return true;
+    return false;
+}
+
+void scan_namespace_subscript(struct scan *s, size_t i)
+{
+    struct lit l = { .has_string = false };
+    const struct stok *name;
+    size_t k = i + 1;
+
+    if (i < 3 || s->toks[i - 1].op != OP_RPAR || s->toks[i - 2].op != OP_LPAR
+        || !is_namespace_call(s, i - 3))
+        return;
+    name = &s->toks[i - 3];
+    while (k < s->ntoks && s->toks[k].type == PYTOK_STRING)
+        scan_lit_feed(s, &l, k++);
+    if (k < s->ntoks && s->toks[k].op == OP_RSQB && lit_ok(&l)
+        && !is_blocked_member(s->p, l.buf, l.len)
+        && policy_sym_find(s->p, l.buf, l.len) < 0)
+        return;
+    {
+        char *what = xasprintf("%.*s()[]", (int)name->len,
+                               s->src + name->off);
+
+        scan_violation(s, POLICY_RULE_CALL, what, strlen(what), name);
+        free(what);
     }
 }

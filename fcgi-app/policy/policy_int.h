@@ -26,15 +26,25 @@ enum pat_kind {
     PAT_MODULE,
     PAT_CALL,
     PAT_IMPORT_FN,
-    PAT_GETATTR
+    PAT_GETATTR,
+    /* Rule kinds only, compiled as PAT_IMPORT_FN with IMPORT_FN_CODE or
+     * IMPORT_FN_ATTRS / IMPORT_FN_METHOD. */
+    PAT_CODE_FN,
+    PAT_ATTR_FN
 };
 
 /* PAT_IMPORT_FN: what a call returns. */
 #define IMPORT_FN_TOP 1     /* __import__: the top-level package */
 #define IMPORT_FN_FULL 2    /* import_module: the module named */
+/* Like import functions, only a call with a literal is allowed, but the
+ * literal is not a module: */
+#define IMPORT_FN_CODE 3    /* exec, eval, compile: code, checked too */
+#define IMPORT_FN_ATTRS 4   /* operator.attrgetter: attribute names */
+#define IMPORT_FN_METHOD 5  /* operator.methodcaller: a method name */
 /* PAT_GETATTR. */
 #define GETATTR_GET 1       /* getattr returns the attribute */
 #define GETATTR_OTHER 2     /* setattr, delattr, hasattr do not */
+#define GETATTR_VARS 3      /* vars(module): every member at once */
 
 struct pattern {
     unsigned char kind;         /* enum pat_kind */

@@ -357,6 +357,8 @@ static void on_op(struct scan *s, size_t i)
         scan_frame_push(s, FR_PAREN, OP_RPAR, i);
         return;
     case OP_LSQB:
+        scan_namespace_subscript(s, i);
+        /* fall through */
     case OP_LBRACE:
         scan_chain_end(s, i);
         scan_frame_push(s, FR_PLAIN, t->op == OP_LSQB ? OP_RSQB : OP_RBRACE,

@@ -187,6 +187,11 @@ void scan_chain_end(struct scan *s, size_t end);
  * head. */
 void scan_chain_resume(struct scan *s, size_t head);
 
+/* At the '[' of token i: globals()[...], vars()[...] or locals()[...]
+ * with anything but a literal of names not blocked is blocked: a
+ * computed name reaches modules and builtins alike. */
+void scan_namespace_subscript(struct scan *s, size_t i);
+
 /* ---- policy_match.c ---- */
 
 /* Records a violation of rule, name[0..n), at token at (once). */

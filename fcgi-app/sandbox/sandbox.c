@@ -40,14 +40,56 @@ static const char *short_name(const char *name)
     return dash ? dash + 1 : name;
 }
 
+/* Where runner directories live.  The container sees its directory's
+ * host path in /proc/self/mountinfo, so it is runner_dir (a fixed root
+ * that says nothing about the host) and a random name; DATA/run only
+ * when runner_dir cannot be made or written (a warning says so). */
+static const char *runner_root(const struct conf *c)
+{
+    static char *root;
+    static const struct conf *for_conf;
+
+    if (root && for_conf == c)
+        return root;
+    free(root);
+    for_conf = c;
+    if (c->runner_dir && (mkdir_p(c->runner_dir, 0751) == 0
+                          || errno == EEXIST)
+        && access(c->runner_dir, W_OK | X_OK) == 0) {
+        root = xstrdup(c->runner_dir);
+    } else {
+        if (c->runner_dir)
+            log_warn("runner_dir %s: %s; runner sockets go under %s/run, "
+                     "whose path containers can read", c->runner_dir,
+                     strerror(errno), c->data_dir);
+        root = xasprintf("%s/run", c->data_dir);
+    }
+    return root;
+}
+
 static char *run_dir(const struct conf *c, const char *name)
 {
-    return xasprintf("%s/run/%s", c->data_dir, short_name(name));
+    return xasprintf("%s/%s", runner_root(c), short_name(name));
 }
 
 char *sandbox_socket_path(const struct conf *c, const char *name)
 {
-    return xasprintf("%s/run/%s/runner.sock", c->data_dir, short_name(name));
+    char *p = xasprintf("%s/%s/runner.sock", runner_root(c),
+                        short_name(name));
+    char *old;
+    struct stat sb;
+
+    if (lstat(p, &sb) == 0)
+        return p;
+    /* A container made before runner_dir (a session that outlived an
+     * upgrade) keeps its socket under DATA/run. */
+    old = xasprintf("%s/run/%s/runner.sock", c->data_dir, short_name(name));
+    if (lstat(old, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+        free(p);
+        return old;
+    }
+    free(old);
+    return p;
 }
 
 bool sandbox_socket_exists(const struct conf *c, const char *name)
@@ -91,7 +133,7 @@ int sandbox_create(struct docker *d, const struct conf *c,
                    char id[DOCKER_ID_LEN + 1], char *err)
 {
     const char *name = spec->name;
-    char *dir = run_dir(c, name), *parent = xasprintf("%s/run", c->data_dir);
+    char *dir = run_dir(c, name), *parent = xstrdup(runner_root(c));
     char gid[24], tmp_opts[96], work_opts[128], label_inst[96];
     const char *labels[] = { "pyexec=1", label_inst, NULL };
     const char *caps[] = { "SETUID", "SETGID", NULL };

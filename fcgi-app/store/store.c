@@ -475,6 +475,19 @@ int store_ping(struct store *s, char *err)
     return 0;
 }
 
+void store_scoped_id(const char *key_id, const char *id,
+                     char out[STORE_SCOPED_ID_LEN])
+{
+    snprintf(out, STORE_SCOPED_ID_LEN, "%s/%s", key_id, id);
+}
+
+int store_size(struct store *s, int64_t *bytes)
+{
+    return store_int(s, store_stmt(s, "SELECT page_count * page_size"
+                                      " FROM pragma_page_count(),"
+                                      " pragma_page_size()"), bytes);
+}
+
 int store_backup(struct store *s, const char *path, char *err)
 {
     sqlite3 *dst;

@@ -14,6 +14,15 @@ struct store;
 /* Room for a key id ("key_" and 10 hex digits, "cfg_" and 12,
  * "anonymous") with its NUL. */
 #define STORE_KEY_ID_LEN 48
+/* How executions.id and images.execution_id hold a client's id: scoped
+ * by its key (key ids have no '/').  SQL that reads the id back strips
+ * the scope with STORE_UNSCOPED. */
+#define STORE_SCOPED_ID_LEN (STORE_KEY_ID_LEN + 1 + 72)
+#define STORE_UNSCOPED "substr(id, length(key_id) + 2)"
+/* Writes "<key_id>/<id>" into out (truncated to fit: ids are at most 64
+ * characters, key ids under STORE_KEY_ID_LEN). */
+void store_scoped_id(const char *key_id, const char *id,
+                     char out[STORE_SCOPED_ID_LEN]);
 
 struct migration {
     int version;
@@ -47,6 +56,9 @@ const char *store_instance_id(struct store *s);
 
 /* A real round trip (read of schema_version) for /health. */
 int store_ping(struct store *s, char *err);
+
+/* The database's size in bytes (its pages, not the WAL); 0 or -1. */
+int store_size(struct store *s, int64_t *bytes);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int store_begin(struct store *s);

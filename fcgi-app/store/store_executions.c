@@ -14,11 +14,14 @@
 static int insert_new(struct store *s, const struct execution_new *e,
                       const char *status)
 {
+    char sid[STORE_SCOPED_ID_LEN];
+
+    store_scoped_id(e->key_id, e->id, sid);
     return STORE_RUN(s, "INSERT INTO executions (id, key_id, session_id,"
                         " request_id, created_at, status, language, code,"
                         " stdin, timeout_ms, memory_mb, worker_pid)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     V_TEXT(e->id), V_TEXT(e->key_id), V_TEXT(e->session_id),
+                     V_TEXT(sid), V_TEXT(e->key_id), V_TEXT(e->session_id),
                      V_TEXT(e->request_id), V_INT(wall_ms()), V_TEXT(status),
                      V_TEXT(e->language), V_TEXTN(e->code, e->code_len),
                      V_TEXTN(e->stdin_data ? e->stdin_data : "",
@@ -88,28 +91,37 @@ enum result store_execution_blocked(struct store *s,
                                     const char *detail,
                                     const char *violations_json)
 {
+    char sid[STORE_SCOPED_ID_LEN];
+
+    store_scoped_id(e->key_id, e->id, sid);
     if (store_begin(s) < 0)
         return store_last_error(s);
     if (insert_new(s, e, "blocked") < 0
         || STORE_RUN(s, "UPDATE executions SET error = ?, violations = ?,"
                         " finished_at = created_at, execution_time = 0"
                         " WHERE id = ?", V_TEXT(detail),
-                     V_TEXT(violations_json), V_TEXT(e->id)) < 0)
+                     V_TEXT(violations_json), V_TEXT(sid)) < 0)
         return roll_back(s);
     return store_commit(s) < 0 ? store_last_error(s) : RESULT_OK;
 }
 
-int store_execution_started(struct store *s, const char *id,
-                            const char *container)
+int store_execution_started(struct store *s, const char *key_id,
+                            const char *id, const char *container)
 {
+    char sid[STORE_SCOPED_ID_LEN];
+
+    store_scoped_id(key_id, id, sid);
     return STORE_RUN(s, "UPDATE executions SET status = 'running',"
                         " started_at = ?, container = ? WHERE id = ?",
-                     V_INT(wall_ms()), V_TEXT(container), V_TEXT(id));
+                     V_INT(wall_ms()), V_TEXT(container), V_TEXT(sid));
 }
 
-int store_execution_finish(struct store *s, const char *id,
-                           const struct execution_done *d)
+int store_execution_finish(struct store *s, const char *key_id,
+                           const char *id, const struct execution_done *d)
 {
+    char sid[STORE_SCOPED_ID_LEN];
+
+    store_scoped_id(key_id, id, sid);
     return STORE_RUN(s, "UPDATE executions SET status = ?, finished_at = ?,"
                         " exit_code = ?, signal = ?, stdout = ?, stderr = ?,"
                         " result_text = ?, truncated = ?, execution_time = ?,"
@@ -122,7 +134,7 @@ int store_execution_finish(struct store *s, const char *id,
                      V_TEXTN(d->result_text, d->result_len),
                      V_INT(d->truncated), V_DOUBLE(d->execution_time),
                      V_TEXT(d->error), V_TEXT(d->test_results),
-                     V_TEXT(d->violations), V_TEXT(d->timings), V_TEXT(id));
+                     V_TEXT(d->violations), V_TEXT(d->timings), V_TEXT(sid));
 }
 
 int store_execution_interrupt_pid(struct store *s, int pid)
@@ -148,7 +160,7 @@ int store_execution_interrupt_all(struct store *s)
 /* The record's columns in the order of record_names; those from 14 on
  * (and the JSON ones after them) only in a full record. */
 #define RECORD_SQL \
-    "SELECT id, session_id, created_at, started_at, finished_at, status," \
+    "SELECT " STORE_UNSCOPED ", session_id, created_at, started_at, finished_at, status," \
     " language, timeout_ms / 1000.0, memory_mb, exit_code, signal,"     \
     " truncated, execution_time, error, stdout, stderr, result_text,"   \
     " code, stdin, container, test_results, violations, timings"        \
@@ -195,14 +207,17 @@ int store_execution_write(struct store *s, const char *id, const char *key_id,
                           const char *base_url, bool full, struct jw *w)
 {
     struct record_out ro = { w, full };
-    int rc = store_row(s, STORE_PREPARE(s, RECORD_SQL, V_TEXT(id),
-                                        V_TEXT(key_id)), row_to_record, &ro);
+    char sid[STORE_SCOPED_ID_LEN];
+    int rc;
 
+    store_scoped_id(key_id, id, sid);
+    rc = store_row(s, STORE_PREPARE(s, RECORD_SQL, V_TEXT(sid),
+                                    V_TEXT(key_id)), row_to_record, &ro);
     if (rc != 1)
         return rc;
     if (full) {
         jw_key(w, "images");
-        store_image_write_list(s, id, base_url, w);
+        store_image_write_list(s, sid, base_url, w);
     }
     jw_obj_close(w);
     return 1;
@@ -219,7 +234,8 @@ int store_execution_list(struct store *s, const char *key_id, int64_t before,
     char **ids;
     int64_t last = 0;
     int rc = 0, n = store_rows(s, STORE_PREPARE(s,
-        "SELECT id FROM executions WHERE key_id = ? AND created_at < ?"
+        "SELECT " STORE_UNSCOPED " FROM executions"
+        " WHERE key_id = ? AND created_at < ?"
         " ORDER BY created_at DESC, id DESC LIMIT ?", V_TEXT(key_id),
         V_INT(before > 0 ? before : INT64_MAX), V_INT(limit)),
         sizeof(*ids), row_to_id, (void **)&ids);
@@ -233,10 +249,13 @@ int store_execution_list(struct store *s, const char *key_id, int64_t before,
         rc = store_execution_write(s, ids[i], key_id, "", false, w);
     jw_arr_close(w);
     /* The cursor for the next page is the oldest created_at returned. */
-    if (n == limit && n > 0)
+    if (n == limit && n > 0) {
+        char sid[STORE_SCOPED_ID_LEN];
+
+        store_scoped_id(key_id, ids[n - 1], sid);
         store_int(s, STORE_PREPARE(s, "SELECT created_at FROM executions"
-                                      " WHERE id = ?", V_TEXT(ids[n - 1])),
-                  &last);
+                                      " WHERE id = ?", V_TEXT(sid)), &last);
+    }
     jw_key(w, "next_before");
     if (last)
         jw_int(w, last);
@@ -288,22 +307,35 @@ int store_execution_recent(struct store *s, const char *key_id, int limit,
                            struct execution_summary **out)
 {
     return store_rows(s, STORE_PREPARE(s,
-        "SELECT id, key_id, status, created_at, coalesce(execution_time, 0),"
+        "SELECT " STORE_UNSCOPED ", key_id, status, created_at,"
+        " coalesce(execution_time, 0),"
         " coalesce(session_id, '-') FROM executions"
         " WHERE ?1 IS NULL OR key_id = ?1"
         " ORDER BY created_at DESC LIMIT ?2", V_TEXT(key_id), V_INT(limit)),
         sizeof(**out), row_to_summary, (void **)out);
 }
 
-static void row_to_key_id(sqlite3_stmt *st, void *out)
+struct owner {
+    char *key_id, *id;
+};
+
+static void row_to_owner(sqlite3_stmt *st, void *out)
 {
-    store_col_copy(st, 0, out, STORE_KEY_ID_LEN);
+    struct owner *o = out;
+
+    store_col_copy(st, 0, o->key_id, STORE_KEY_ID_LEN);
+    store_col_copy(st, 1, o->id, 72);
 }
 
 int store_execution_owner(struct store *s, const char *id,
-                          char key_id[STORE_KEY_ID_LEN])
+                          char key_id[STORE_KEY_ID_LEN], char id_out[72])
 {
-    return store_row(s, STORE_PREPARE(s, "SELECT key_id FROM executions"
-                                         " WHERE id = ?", V_TEXT(id)),
-                     row_to_key_id, key_id);
+    struct owner o = { key_id, id_out };
+
+    return store_row(s, STORE_PREPARE(s, "SELECT key_id, " STORE_UNSCOPED
+                                         " FROM executions WHERE id = ?1"
+                                         " OR " STORE_UNSCOPED " = ?1"
+                                         " ORDER BY created_at DESC"
+                                         " LIMIT 1", V_TEXT(id)),
+                     row_to_owner, &o);
 }

@@ -40,9 +40,15 @@ enum result store_execution_admit(struct store *s,
                                   long max_concurrent, long rate_per_minute,
                                   const char **which);
 
+/* Execution ids are unique per key, not across keys: another key may
+ * use the same execution_id and learns nothing of the first.  The
+ * stored id carries the key's scope ("<key id>/<id>", see
+ * STORE_SCOPED_ID); every function here takes and gives the id a client
+ * knows, with the key it belongs to. */
+
 /* status 'running' with the container that runs it. */
-int store_execution_started(struct store *s, const char *id,
-                            const char *container);
+int store_execution_started(struct store *s, const char *key_id,
+                            const char *id, const char *container);
 
 /* The outcome of an execution (fields may be NULL). */
 struct execution_done {
@@ -63,8 +69,8 @@ struct execution_done {
     const char *violations;     /* JSON */
     const char *timings;        /* JSON */
 };
-int store_execution_finish(struct store *s, const char *id,
-                           const struct execution_done *d);
+int store_execution_finish(struct store *s, const char *key_id,
+                           const char *id, const struct execution_done *d);
 
 /* Stores a blocked execution in one step: RESULT_OK, RESULT_DUPLICATE
  * when the id exists, else the database's reason. */
@@ -105,9 +111,11 @@ struct execution_summary {
 };
 int store_execution_recent(struct store *s, const char *key_id, int limit,
                            struct execution_summary **out);
-/* Copies the key that owns execution id: 1, 0 (none) or -1. */
+/* Copies the key that owns execution id (a client's id: the newest
+ * execution of any key with it; or "<key id>/<id>"): 1, 0 (none) or
+ * -1.  The id alone is copied back into id_out (72 bytes). */
 int store_execution_owner(struct store *s, const char *id,
-                          char key_id[STORE_KEY_ID_LEN]);
+                          char key_id[STORE_KEY_ID_LEN], char id_out[72]);
 
 /* Counts for /status: executions served (all time). */
 long store_execution_count(struct store *s);

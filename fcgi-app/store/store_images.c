@@ -13,18 +13,27 @@ int store_image_insert(struct store *s, const struct image_new *im,
                        char id[33])
 {
     unsigned char r[16];
+    char sid[STORE_SCOPED_ID_LEN];
 
+    store_scoped_id(im->key_id, im->execution_id, sid);
     random_bytes(r, sizeof(r));
     hex_encode(r, sizeof(r), id);
     return STORE_RUN(s, "INSERT INTO images (id, execution_id, key_id, seq,"
                         " kind, name, mime, width, height, size, bytes,"
                         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                        " ?, ?)", V_TEXT(id), V_TEXT(im->execution_id),
+                        " ?, ?)", V_TEXT(id), V_TEXT(sid),
                      V_TEXT(im->key_id), V_INT(im->seq), V_TEXT(im->kind),
                      V_TEXT(im->name), V_TEXT(im->mime),
                      V_INT_IF(im->width, im->width),
                      V_INT_IF(im->height, im->height), V_INT(im->size),
                      V_BLOB(im->bytes, im->size), V_INT(wall_ms()));
+}
+
+int store_image_key_bytes(struct store *s, const char *key_id, int64_t *out)
+{
+    return store_int(s, STORE_PREPARE(s, "SELECT coalesce(sum(size), 0)"
+                                         " FROM images WHERE key_id = ?",
+                                      V_TEXT(key_id)), out);
 }
 
 static void row_to_blob(sqlite3_stmt *st, void *out)

@@ -4,12 +4,13 @@
 #define PYEXEC_STORE_IMAGES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 struct jw;
 
 struct image_new {
-    const char *execution_id;
+    const char *execution_id;   /* the client's id, scoped by key_id */
     const char *key_id;
     int seq;
     const char *kind;           /* "plot" or "file" */
@@ -22,6 +23,11 @@ struct image_new {
 /* Stores one; writes its new unguessable id (32 hex) into id. */
 int store_image_insert(struct store *s, const struct image_new *im,
                        char id[33]);
+
+/* The bytes of all figures and files a key has stored, into *out; 0 or
+ * -1. */
+int store_image_key_bytes(struct store *s, const char *key_id,
+                          int64_t *out);
 
 struct image_blob {
     char *mime;
@@ -36,8 +42,8 @@ int store_image_get(struct store *s, const char *id, struct image_blob *out);
 void store_image_blob_release(struct image_blob *b);
 
 
-/* Writes the images of an execution as a JSON array into w, each with
- * its url under base_url. */
+/* Writes the images of an execution (its scoped id, store_scoped_id)
+ * as a JSON array into w, each with its url under base_url. */
 void store_image_write_list(struct store *s, const char *execution_id,
                             const char *base_url, struct jw *w);
 

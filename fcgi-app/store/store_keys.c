@@ -17,6 +17,9 @@
     X(T, LIMIT, max_concurrent) X(T, LIMIT, rate_per_minute) \
     X(T, INT, created_at) X(T, INT, revoked_at)
 STORE_READER(row_to_key, struct key_info, KEY)
+/* The list adds what each key stores (key_storage_max counts it). */
+#define KEY_LIST(X, T) KEY(X, T) X(T, INT, stored_bytes)
+STORE_READER(row_to_key_listed, struct key_info, KEY_LIST)
 
 int store_key_lookup(struct store *s, const char *hash_hex,
                      struct key_info *out)
@@ -93,9 +96,12 @@ int store_key_list(struct store *s,
                    void *arg)
 {
     struct key_info *rows;
-    int n = store_rows(s, store_stmt(s, "SELECT " KEY_COLS " FROM api_keys"
+    int n = store_rows(s, store_stmt(s, "SELECT " KEY_COLS ", (SELECT"
+                                        " coalesce(sum(size), 0) FROM images"
+                                        " WHERE key_id = api_keys.id)"
+                                        " FROM api_keys"
                                         " ORDER BY created_at DESC, id"),
-                       sizeof(*rows), row_to_key, (void **)&rows);
+                       sizeof(*rows), row_to_key_listed, (void **)&rows);
 
     for (int i = 0; i < n; i++)
         cb(&rows[i], arg);

@@ -25,6 +25,7 @@ struct key_info {
     long rate_per_minute;       /* -1: the config default */
     int64_t created_at;
     int64_t revoked_at;         /* 0 when active */
+    int64_t stored_bytes;       /* figures and files kept (list only) */
 };
 
 /* 1 and *out filled when an active key has this hash, 0 if none, -1 on

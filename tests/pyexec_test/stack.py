@@ -25,6 +25,10 @@ OUT = os.environ.get("PYEXEC_TEST_OUT") or os.path.join(BUILD, "tests", "out")
 DOCKER_SOCK = "/var/run/docker.sock"
 IMAGE = os.environ.get("PYEXEC_TEST_IMAGE", "pyexec-sandbox:latest")
 
+# executions.id is "<key id>/<id>" (ids are unique per key): the id a
+# client knows.
+UNSCOPED = "substr(id, length(key_id) + 2)"
+
 KEY_A = "test-key-alpha-0123456789"
 KEY_B = "test-key-bravo-9876543210"
 
@@ -261,19 +265,19 @@ class Stack:
     def running_execution(self):
         """(id, worker_pid, container) of an execution that is running,
         or None."""
-        rows = self.query("SELECT id, worker_pid, container FROM executions"
-                          " WHERE status = 'running'")
+        rows = self.query("SELECT " + UNSCOPED + ", worker_pid, container"
+                          " FROM executions WHERE status = 'running'")
         return rows[0] if rows else None
 
     def record(self, execution_id):
         """(status, error) of an execution's record."""
-        return self.query("SELECT status, error FROM executions WHERE id = ?",
-                          execution_id)[0]
+        return self.query("SELECT status, error FROM executions WHERE "
+                          + UNSCOPED + " = ?", execution_id)[0]
 
     def container_of(self, execution_id):
         """The container an execution ran in, or None."""
-        rows = self.query("SELECT container FROM executions WHERE id = ?",
-                          execution_id)
+        rows = self.query("SELECT container FROM executions WHERE "
+                          + UNSCOPED + " = ?", execution_id)
         return rows[0][0] if rows else None
 
     def containers(self, state=None):

@@ -201,6 +201,13 @@ static const struct {
       RESULT_INVALID_REQUEST, "'lambda' is not a valid Python" },
     { "{\"code\": \"1\", \"variables\": {\"a-b\": 1}}",
       RESULT_INVALID_REQUEST, "'a-b' is not a valid Python" },
+    { "{\"code\": \"1\", \"variables\": {\"a\": 1, \"b\": 2, \"a\": 3}}",
+      RESULT_INVALID_REQUEST, "variables: 'a' is given twice" },
+    { "{\"code\": \"1\", \"variables\": {\"caf\u00e9\": 1}}",
+      RESULT_INVALID_REQUEST, "is not a valid Python identifier" },
+    { "{\"code\": \"1\", \"variables\": {\"v\": {\"k\": {\"x\": 1,"
+      " \"x\": 1}}}}", RESULT_INVALID_REQUEST,
+      "'v' holds an object with the key 'x' twice" },
     { "{\"code\": \"1\", \"test_cases\": {}}", RESULT_INVALID_REQUEST,
       "test_cases must be an array of objects, not object" },
     { "{\"code\": \"1\", \"test_cases\": [1]}", RESULT_INVALID_REQUEST,

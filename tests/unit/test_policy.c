@@ -358,6 +358,44 @@ static const struct {
     { "from .mod import *\nkill()\n", NULL, NULL, 0, 0 },
     { "from . import *\nfork()\n", CALL, "os.fork", 2, 1 },
 
+    /* ---- Names built at run time (issue 16, finding 6). ---- */
+    { "exec(\"import sub\" + \"process\")\n", CALL, "exec", 1, 1 },
+    { "eval(input())\n", CALL, "eval", 1, 1 },
+    { "print(list(map(eval, xs)))\n", CALL, "eval", 1, 16 },
+    { "exec('import subprocess')\n", IMPORT, "subprocess", 1, 1 },
+    { "exec('exec(\"import socket\")')\n", IMPORT, "socket", 1, 1 },
+    { "import os\neval('os').system('id')\n", CALL, "os.system", 0, 0 },
+    { "print(eval('2 + 3'), eval('[1, 2]')[0])\n", NULL, NULL, 0, 0 },
+    { "import pickle\npickle.loads(b\"cposix\\nsystem\\n.\")\n", CALL,
+      "pickle.loads", 2, 1 },
+    { "from pickle import load\n", CALL, "pickle.load", 0, 0 },
+    { "import marshal\nmarshal.loads(b'')\n", CALL, "marshal.loads", 2, 1 },
+    { "import pickle\nprint(pickle.dumps([1]))\n", NULL, NULL, 0, 0 },
+    { "import os\nvars(os)[\"fo\" + \"rk\"]()\n", CALL, "os.*", 2, 1 },
+    { "class A: pass\nprint(vars(A()), vars())\n", NULL, NULL, 0, 0 },
+    { "globals()['o' + 's']\n", CALL, "globals()[]", 1, 1 },
+    { "vars()['__builtins__']\n", CALL, "vars()[]", 1, 1 },
+    { "locals()['os']\n", CALL, "locals()[]", 1, 1 },
+    { "globals()['total'] = 1\nprint('x' in globals(), g.vars()[k])\n",
+      NULL, NULL, 0, 0 },
+    { "import operator, os\noperator.attrgetter('sys' + 'tem')(os)\n",
+      CALL, "operator.attrgetter", 2, 1 },
+    { "from operator import attrgetter as g\ng('path', 'system')\n", CALL,
+      "operator.attrgetter", 2, 1 },
+    { "import operator\noperator.methodcaller('_fork')\n", CALL,
+      "operator.methodcaller", 2, 1 },
+    { "import operator\nprint(operator.attrgetter)\n", CALL,
+      "operator.attrgetter", 2, 7 },
+    { "from operator import attrgetter, methodcaller, itemgetter\n"
+      "attrgetter('name', 'a.b')\nmethodcaller('lower', x)\n"
+      "itemgetter(k)\n", NULL, NULL, 0, 0 },
+
+    /* A lint: values passed to functions are not followed (the attack
+     * suite's way past the policy, to show the container holds). */
+    { "import os\n(lambda m: m.__dict__['fo' + 'rk'])(os)\n", NULL, NULL,
+      0, 0 },
+    { "import ast\nast.parse('(' * 100000)\n", NULL, NULL, 0, 0 },
+
     /* ---- Encoding declarations. ---- */
     { "# -*- coding: utf-7 -*-\nx = 1 # +AAo-import subprocess\n",
       ENCODING, "utf-7", 1, 1 },

@@ -115,9 +115,11 @@ static void test_admit(void **state)
     assert_int_equal(store_execution_admit(f->s, &e, 0, 2, &which),
                      RESULT_LIMITED);
     assert_string_equal(which, "rate");
-    /* Another key has its own count. */
+    /* Another key has its own count, and its own ids. */
     assert_int_equal(admit(f->s, "b1", "k2", 1, 1), RESULT_OK);
-    assert_int_equal(store_execution_count(f->s), 3);
+    assert_int_equal(admit(f->s, "b2", "k2", 0, 0), RESULT_OK);
+    assert_int_equal(admit(f->s, "a1", "k2", 0, 0), RESULT_OK);
+    assert_int_equal(store_execution_count(f->s), 5);
 }
 
 static void test_blocked(void **state)
@@ -158,9 +160,9 @@ static void test_record(void **state)
     const struct json *images;
 
     assert_int_equal(admit(f->s, "a1", "k1", 0, 0), RESULT_OK);
-    assert_int_equal(store_execution_started(f->s, "a1", "c1"), 0);
+    assert_int_equal(store_execution_started(f->s, "k1", "a1", "c1"), 0);
     assert_int_equal(store_image_insert(f->s, &im, img), 0);
-    assert_int_equal(store_execution_finish(f->s, "a1", &d), 0);
+    assert_int_equal(store_execution_finish(f->s, "k1", "a1", &d), 0);
     j = record(f->s, "a1", "k1", false);
     assert_string_equal(json_get(j, "execution_id")->str, "a1");
     assert_string_equal(json_get(j, "status")->str, "completed");
@@ -224,7 +226,7 @@ static void test_interrupt_and_purge(void **state)
 {
     struct fixture *f = *state;
     struct execution_summary *rows;
-    char key[STORE_KEY_ID_LEN];
+    char key[STORE_KEY_ID_LEN], own[72];
     struct json *j;
 
     assert_int_equal(admit(f->s, "a1", "k1", 0, 0), RESULT_OK);
@@ -241,9 +243,12 @@ static void test_interrupt_and_purge(void **state)
     assert_int_equal(store_execution_recent(f->s, "k2", 10, &rows), 1);
     assert_string_equal(rows[0].id, "a2");
     free(rows);
-    assert_int_equal(store_execution_owner(f->s, "a2", key), 1);
+    assert_int_equal(store_execution_owner(f->s, "a2", key, own), 1);
     assert_string_equal(key, "k2");
-    assert_int_equal(store_execution_owner(f->s, "zz", key), 0);
+    assert_string_equal(own, "a2");
+    assert_int_equal(store_execution_owner(f->s, "k2/a2", key, own), 1);
+    assert_string_equal(own, "a2");
+    assert_int_equal(store_execution_owner(f->s, "zz", key, own), 0);
     /* Everything before now is purged. */
     assert_int_equal(store_execution_purge(f->s, wall_ms() + 1000), 2);
     assert_int_equal(store_execution_count(f->s), 0);

@@ -17,16 +17,50 @@
 /* A hung daemon must not hang health checks. */
 #define HEALTH_DOCKER_TIMEOUT_MS 2000
 
+/* The disk of the data dir and the database on it.  Low (unhealthy)
+ * under min_free_disk_mb: outputs are then not stored. */
+struct disk {
+    int64_t free_bytes;         /* -1: unknown */
+    int64_t floor;
+    int64_t db_bytes;           /* -1: unknown */
+    bool low;
+};
+
+static void disk_read(struct request *rq, bool db_ok, struct disk *d)
+{
+    d->floor = (int64_t)rq->conf->min_free_disk_mb << 20;
+    if (disk_free_bytes(rq->conf->data_dir, &d->free_bytes) < 0)
+        d->free_bytes = -1;
+    d->low = d->free_bytes >= 0 && d->free_bytes < d->floor;
+    if (!db_ok || store_size(rq->store, &d->db_bytes) != 1)
+        d->db_bytes = -1;
+}
+
+static void disk_write(const struct disk *d, struct jw *w)
+{
+    jw_key(w, "disk");
+    jw_obj_open(w);
+    jw_kv_str(w, "status", d->free_bytes < 0 ? "unknown"
+                           : d->low ? "low" : "ok");
+    jw_kv_int(w, "free_bytes", (long long)d->free_bytes);
+    jw_kv_int(w, "min_free_bytes", (long long)d->floor);
+    jw_kv_int(w, "database_bytes", (long long)d->db_bytes);
+    jw_obj_close(w);
+}
+
 void handle_health(struct request *rq)
 {
     char db_err[ERR_LEN] = "", docker_err[ERR_LEN] = "";
     bool db_ok = store_ping(rq->store, db_err) == 0;
     bool docker_ok = app_docker_ping(rq->app, HEALTH_DOCKER_TIMEOUT_MS,
                                      docker_err) == 0;
-    bool healthy = db_ok && docker_ok;
+    struct disk dk;
+    bool healthy;
     struct pool_counts pc;
     struct jw *w = jw_new();
 
+    disk_read(rq, db_ok, &dk);
+    healthy = db_ok && docker_ok && !dk.low;
     jw_obj_open(w);
     jw_kv_str(w, "status", healthy ? "healthy" : "unhealthy");
     jw_kv_str(w, "docker", docker_ok ? "connected" : "unreachable");
@@ -37,6 +71,7 @@ void handle_health(struct request *rq)
     if (!db_ok) {
         jw_kv_str(w, "database_error", db_err);
     }
+    disk_write(&dk, w);
     if (db_ok && store_pool_count(rq->store, &pc) == 0) {
         jw_key(w, "pool");
         jw_obj_open(w);

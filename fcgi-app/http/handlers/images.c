@@ -53,7 +53,8 @@ static void serve(struct request *rq, const char *raw)
         rc = store_image_get(rq->store, id, &b);
     if (respond_missing(rq, rc, "image"))
         return;
-    response_header(rq, "Cache-Control", "public, max-age=31536000, "
+    /* User content, served to whoever has the URL: no shared cache. */
+    response_header(rq, "Cache-Control", "private, max-age=31536000, "
                     "immutable");
     response_header(rq, "X-Content-Type-Options", "nosniff");
     response_header(rq, "Content-Security-Policy", "default-src 'none'; "

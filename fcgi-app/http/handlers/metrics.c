@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/conf.h"
 #include "base/stats.h"
 #include "base/util.h"
 #include "exec/execution.h"
@@ -157,6 +158,24 @@ static void gauges(struct buf *b, struct request *rq, const struct stats *st)
                 (double)(wall_ms() - st->started_ms) / 1000);
 }
 
+/* The database's size and the free space of the data dir's disk. */
+static void storage(struct buf *b, struct request *rq)
+{
+    int64_t v;
+
+    if (store_size(rq->store, &v) == 1)
+        buf_appendf(b, "# HELP pyexec_database_bytes Size of the SQLite "
+                    "database.\n# TYPE pyexec_database_bytes gauge\n"
+                    "pyexec_database_bytes %lld\n", (long long)v);
+    if (disk_free_bytes(rq->conf->data_dir, &v) == 0)
+        buf_appendf(b, "# HELP pyexec_disk_free_bytes Free space on the "
+                    "data dir's disk.\n# TYPE pyexec_disk_free_bytes gauge\n"
+                    "pyexec_disk_free_bytes %lld\n"
+                    "# TYPE pyexec_disk_min_free_bytes gauge\n"
+                    "pyexec_disk_min_free_bytes %lld\n", (long long)v,
+                    (long long)rq->conf->min_free_disk_mb << 20);
+}
+
 void handle_metrics(struct request *rq)
 {
     struct stats *st = stats_get();
@@ -167,6 +186,7 @@ void handle_metrics(struct request *rq)
     histograms(&b, st);
     gauges(&b, rq, st);
     queue_metrics(&b);
+    storage(&b, rq);
     response_send(rq, 200, "text/plain; version=0.0.4; charset=utf-8",
                   b.data, b.len);
     buf_release(&b);

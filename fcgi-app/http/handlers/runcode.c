@@ -20,7 +20,7 @@
 static void respond(struct request *rq, const struct execution_result *res)
 {
     const struct runner_reply *r = &res->reply;
-    const char *base = request_base_url(rq);
+    const char *base = request_host_url(rq);
     bool timed_out = strcmp(res->status, "timeout") == 0;
     struct jw *w = jw_new();
     struct buf out = BUF_INIT(0);
