@@ -39,6 +39,12 @@ struct conf {
     long key_max_concurrent, key_rate_per_minute;
     long busy_timeout_ms;
     long log_level;
+    long async_executors, async_max_queued;
+    long idempotency_ttl;               /* seconds */
+    char *callback_allow;               /* comma-separated; NULL: none */
+    double callback_timeout;            /* seconds */
+    long callback_max_in_flight;
+    double callback_retry_scale;
     char *path;                 /* the file read, or NULL */
 };
 

@@ -21,6 +21,12 @@ const struct route route_table[] = {
     { HTTP_GET, "/image/{id}", handle_image, ROUTE_PUBLIC, "image_compat" },
     { HTTP_GET, "/metrics", handle_metrics, 0, "metrics" },
     { HTTP_GET, "/openapi.json", handle_openapi, ROUTE_PUBLIC, "openapi" },
+    { HTTP_POST, "/executions", handle_execution_submit, 0,
+      "execution_submit" },
+    { HTTP_GET, "/executions/{id}/deliveries", handle_execution_deliveries,
+      0, "execution_deliveries" },
+    { HTTP_GET | HTTP_POST, "/webhook-secret", handle_webhook_secret, 0,
+      "webhook_secret" },
 };
 
 const size_t route_table_len = ARRAY_SIZE(route_table);

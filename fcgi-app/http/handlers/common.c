@@ -49,7 +49,8 @@ void execute_for(struct request *rq, const struct execution_request *er,
                  struct execution_result *res)
 {
     struct execution_ctx ctx = { rq->app, rq->key, rq->id, rq->t_start,
-                                 NULL, NULL };
+                                 request_base_url(rq), false,
+                                 er->callback_url != NULL, NULL, NULL };
 
     execution_run(&ctx, er, res);
 }
