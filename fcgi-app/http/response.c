@@ -54,6 +54,12 @@ int response_send(struct request *rq, int status, const char *content_type,
         BUG("response sent twice");
     rq->status = status;
     rq->bytes_out = len;
+    if (rq->capture) {
+        rq->captured = request_keep(rq, xmalloc(len + 1));
+        memcpy(rq->captured, body ? body : "", len);
+        rq->captured[len] = '\0';
+        rq->captured_len = len;
+    }
     /* libfcgi's own printf lacks %zu: format the head here. */
     buf_appendf(&head, "Status: %d %s\r\nX-Request-Id: %s\r\n"
                 "Content-Length: %zu\r\n", status, response_reason(status),

@@ -16,6 +16,7 @@ enum http_method {
 
 enum route_flags {
     ROUTE_PUBLIC = 1,           /* no API key needed */
+    ROUTE_IDEMPOTENT = 2,       /* honours Idempotency-Key */
 };
 
 struct route {

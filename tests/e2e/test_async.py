@@ -188,3 +188,83 @@ def test_crash_interrupts_the_running_and_runs_the_queued(make_stack):
     for i, eid in enumerate(queued):
         j = final(st, eid)
         assert j["status"] == "completed" and j["stdout"] == "%d\n" % i
+
+
+# ---- Idempotency-Key ----
+
+def runs_of(st, code):
+    """How many records hold this exact code: how often it was run."""
+    return st.query("SELECT count(*) FROM executions WHERE code = ?",
+                    code)[0][0]
+
+
+def idem(st, path, body, key_value, key=True):
+    return st.request("POST", path, body, key=key,
+                      headers={"Idempotency-Key": key_value})
+
+
+def test_idempotent_execute_runs_once(stack):
+    code = "import random\nprint(random.random())  # idem-1"
+    r1 = idem(stack, "/execute", {"code": code}, "idem-key-1")
+    r2 = idem(stack, "/execute", {"code": code}, "idem-key-1")
+    assert r1.status == r2.status == 200
+    assert r1.body == r2.body
+    assert r2.header("Idempotent-Replayed") == "true"
+    assert runs_of(stack, code) == 1
+
+
+def test_a_repeat_while_running_waits_for_the_same_answer(stack):
+    code = "import time, random\ntime.sleep(2)\nprint(random.random())"
+    body = {"code": code + "  # idem-2"}
+    first = in_background(idem, stack, "/execute", body, "idem-key-2")
+    assert wait_for(lambda: runs_of(stack, body["code"]) == 1, 60, 0.05)
+    r2 = idem(stack, "/execute", body, "idem-key-2")
+    r1 = first()
+    assert r1.status == r2.status == 200
+    assert r1.body == r2.body and r1.json["status"] == "completed"
+    assert runs_of(stack, body["code"]) == 1
+
+
+def test_idempotent_submit_gets_the_same_202(stack):
+    code = "print('once')  # idem-3"
+    r1 = idem(stack, "/executions", {"code": code}, "idem-key-3")
+    r2 = idem(stack, "/executions", {"code": code}, "idem-key-3")
+    assert r1.status == r2.status == 202
+    assert r1.body == r2.body
+    eid = r1.json["execution_id"]
+    assert final(stack, eid)["status"] == "completed"
+    r3 = idem(stack, "/executions", {"code": code}, "idem-key-3")
+    assert r3.status == 202 and r3.json["execution_id"] == eid
+    assert runs_of(stack, code) == 1
+
+
+def test_same_key_other_body_is_409(stack):
+    r1 = idem(stack, "/execute", {"code": "print(1)  # idem-4"}, "idem-key-4")
+    assert r1.status == 200
+    r2 = idem(stack, "/execute", {"code": "print(2)  # idem-4"}, "idem-key-4")
+    assert r2.status == 409
+    assert r2.json["error"] == "idempotency_conflict"
+    assert "Idempotency-Key" in r2.json["detail"]
+    # The same body on the other route is another request too.
+    r3 = idem(stack, "/executions", {"code": "print(1)  # idem-4"},
+              "idem-key-4")
+    assert r3.status == 409
+
+
+def test_keys_belong_to_one_api_key(stack):
+    code = "print('per key')  # idem-5"
+    ra = idem(stack, "/execute", {"code": code}, "idem-key-5", key=KEY_A)
+    rb = idem(stack, "/execute", {"code": code}, "idem-key-5", key=KEY_B)
+    assert ra.status == rb.status == 200
+    assert ra.json["execution_id"] != rb.json["execution_id"]
+    assert rb.header("Idempotent-Replayed") is None
+    assert runs_of(stack, code) == 2
+
+
+def test_bad_idempotency_keys_are_400(stack):
+    for bad in ("k" * 256, "tab\there"):
+        r = idem(stack, "/execute", {"code": "print(1)"}, bad)
+        assert r.status == 400, (bad, r)
+        assert "Idempotency-Key" in r.json["detail"]
+    r = idem(stack, "/execute", {"code": "print('ok')  # idem-6"}, "k" * 255)
+    assert r.status == 200
