@@ -3,12 +3,22 @@ and an executor runs the work through the same path as /execute; GET
 /executions/{id} shows it queued, running, then final, and ?wait=N
 long-polls.  Queued work survives a restart."""
 
-import json
+import hashlib
+import os
+import subprocess
+import time
 
-from pyexec_test.stack import KEY_A, KEY_B
+import pytest
+
+from pyexec_test.stack import BUILD, KEY_A, KEY_B
 from pyexec_test.waits import in_background, scaled, wait_for
+from pyexec_test.webhooks import Receiver, verify
 
-STACK_CONF = {"workers": 4, "pool_min_idle": 2, "async_executors": 2}
+# Webhooks to the receivers of this file, retried after 50 ms, 300 ms,
+# 1.2 s... (a hundredth of the real back-off).
+STACK_CONF = {"workers": 4, "pool_min_idle": 2, "async_executors": 2,
+              "callback_allow": "127.0.0.1", "callback_retry_scale": 0.01,
+              "callback_timeout": 5}
 
 FINAL = {"completed", "error", "timeout", "memory_limit", "killed",
          "blocked", "interrupted", "failed"}
@@ -164,6 +174,9 @@ def test_queue_limit_then_restart_runs_the_queued(make_stack):
     r = submit(st, "print('c')")
     assert r.status == 503 and r.json["error"] == "queue_full", r
     assert r.header("Retry-After")
+    # Callbacks are off until callback_allow names a host.
+    r = submit(st, "print('d')", callback_url="http://127.0.0.1:9/hook")
+    assert r.status == 400 and "callback_allow" in r.json["detail"], r
     assert st.get("/executions/" + a).json["status"] == "queued"
     st.stop_master()
     st.conf["async_executors"] = 1
@@ -268,3 +281,182 @@ def test_bad_idempotency_keys_are_400(stack):
         assert "Idempotency-Key" in r.json["detail"]
     r = idem(stack, "/execute", {"code": "print('ok')  # idem-6"}, "k" * 255)
     assert r.status == 200
+
+
+# ---- webhooks ----
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(answers=(200,)):
+        r = Receiver(answers)
+        made.append(r)
+        return r
+    yield make
+    for r in made:
+        r.close()
+
+
+def secret_of(st, key=True):
+    r = st.get("/webhook-secret", key=key)
+    assert r.status == 200, r
+    assert r.json["secret"].startswith("whsec_")
+    return r.json["secret"]
+
+
+def deliveries(st, eid, key=True):
+    r = st.get("/executions/%s/deliveries" % eid, key=key)
+    assert r.status == 200, r
+    return r.json["deliveries"]
+
+
+def delivered(st, eid):
+    """The delivery of eid once it is delivered (waits for it)."""
+    def done():
+        ds = deliveries(st, eid)
+        return ds[0] if ds and ds[0]["state"] == "delivered" else None
+    d = wait_for(done, 60, 0.1)
+    assert d, deliveries(st, eid)
+    return d
+
+
+def test_bad_callback_urls_are_400(stack):
+    for url, words in (("ftp://127.0.0.1/x", "http or https"),
+                       ("notaurl", "absolute URL"),
+                       ("http://example.com/hook", "callback_allow"),
+                       ("http://u:p@127.0.0.1/hook", "credentials"),
+                       ("http://127.0.0.1/a b", "spaces")):
+        for path in ("/executions", "/execute"):
+            r = stack.request("POST", path, {"code": "print(1)",
+                                             "callback_url": url})
+            assert r.status == 400, (url, r)
+            assert r.json["error"] == "invalid_request"
+            assert "callback_url" in r.json["detail"] or \
+                "callback_allow" in r.json["detail"], r.json
+            assert words in r.json["detail"], (url, r.json)
+    r = stack.request("POST", "/executions", {"code": "print(1)",
+                                              "callback_url": 42})
+    assert r.status == 400 and "callback_url" in r.json["detail"]
+
+
+def test_webhook_is_signed_and_carries_the_final_record(stack, receiver):
+    rx = receiver()
+    secret = secret_of(stack)
+    eid = accepted(stack, "print('hooked')", callback_url=rx.url)
+    assert wait_for(lambda: rx.got(1), 60, 0.05)
+    _, headers, body, _ = rx.calls[0]
+    assert verify(secret, headers, body)
+    assert headers["webhook-id"].startswith("msg_")
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 300
+    assert headers["content-type"] == "application/json"
+    j = rx.json(0)
+    assert j["execution_id"] == eid and j["status"] == "completed"
+    assert j["result"]["stdout"] == "hooked\n"
+    assert j["callback_url"] == rx.url
+    d = delivered(stack, eid)
+    assert d["webhook_id"] == headers["webhook-id"] and d["url"] == rx.url
+    assert [a["status_code"] for a in d["attempts"]] == [200]
+    assert d["attempts"][0]["error"] is None
+    # A wrong secret does not verify.
+    assert not verify("whsec_" + "A" * 44, headers, body)
+
+
+def test_sync_execute_calls_back_too(stack, receiver):
+    rx = receiver()
+    r = stack.execute("print('sync')", callback_url=rx.url)
+    assert r.status == 200 and r.json["stdout"] == "sync\n"
+    assert wait_for(lambda: rx.got(1), 60, 0.05)
+    assert verify(secret_of(stack), rx.calls[0][1], rx.calls[0][2])
+    assert rx.json(0)["result"]["execution_id"] == r.json["execution_id"]
+
+
+def test_fails_twice_then_delivered_on_the_third(stack, receiver):
+    rx = receiver([500, 503, 200])
+    eid = accepted(stack, "print(3)", callback_url=rx.url)
+    d = delivered(stack, eid)
+    codes = [a["status_code"] for a in d["attempts"]]
+    assert codes == [500, 503, 200]
+    assert [a["attempt"] for a in d["attempts"]] == [1, 2, 3]
+    assert "500" in d["attempts"][0]["error"]
+    calls = rx.got(3)
+    assert len(calls) == 3
+    assert len({c[1]["webhook-id"] for c in calls}) == 1
+    assert len({c[2] for c in calls}) == 1      # the same payload
+    secret = secret_of(stack)
+    assert all(verify(secret, c[1], c[2]) for c in calls)
+    # The back-off (scaled) was kept between attempts.
+    assert calls[1][0] > calls[0][0] and calls[2][0] > calls[1][0]
+
+
+def test_a_hanging_receiver_delays_nothing_else(stack, receiver):
+    hang, quick = receiver(["hang"]), receiver()
+    slow = accepted(stack, "print('to the hanging one')",
+                    callback_url=hang.url)
+    assert wait_for(lambda: hang.got(1), 60, 0.05)
+    fast = accepted(stack, "print('to the quick one')",
+                    callback_url=quick.url)
+    assert wait_for(lambda: quick.got(1), 60, 0.05)
+    assert quick.json(0)["execution_id"] == fast
+    assert stack.execute("print('meanwhile')").status == 200
+    # The hanging one is still held, so nothing waited for it.
+    assert not hang.released.is_set()
+    assert deliveries(stack, slow)[0]["state"] in {"sending", "pending"}
+    hang.release()
+    delivered(stack, slow)
+
+
+def test_secret_rotation_and_per_key_secrets(stack, receiver):
+    a1 = secret_of(stack)
+    assert secret_of(stack) == a1
+    b = secret_of(stack, key=KEY_B)
+    assert b != a1
+    r = stack.post("/webhook-secret")
+    assert r.status == 200
+    a2 = r.json["secret"]
+    assert a2 != a1 and secret_of(stack) == a2
+    rx = receiver()
+    accepted(stack, "print('rotated')", callback_url=rx.url)
+    assert wait_for(lambda: rx.got(1), 60, 0.05)
+    assert verify(a2, rx.calls[0][1], rx.calls[0][2])
+    assert not verify(a1, rx.calls[0][1], rx.calls[0][2])
+    # The operator's view of the same secret.
+    key_id = "cfg_" + hashlib.sha256(KEY_A.encode()).hexdigest()[:12]
+    out = subprocess.run([os.path.join(BUILD, "pyexec-admin"), "--config",
+                          stack.conf_path, "key", "webhook-secret", key_id],
+                         capture_output=True, text=True, env=stack.env())
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == a2
+
+
+def test_deliveries_of_unknown_or_foreign_executions_are_404(stack):
+    assert stack.get("/executions/nope/deliveries").status == 404
+    eid = accepted(stack, "print(1)")
+    assert stack.get("/executions/%s/deliveries" % eid,
+                     key=KEY_B).status == 404
+    final(stack, eid)
+    assert deliveries(stack, eid) == []
+
+
+def test_delivery_survives_a_restart(make_stack, receiver):
+    rx = receiver([500])
+    st = make_stack("asynchook", conf={"callback_allow": "127.0.0.1",
+                                       "callback_retry_scale": 0.2})
+    st.wait_healthy()
+    eid = accepted(st, "print('later')", callback_url=rx.url)
+    assert wait_for(lambda: rx.got(1), 60, 0.05)
+    st.stop_master()
+    rx.answers = [200]
+    st.start_master()
+    st.restarted = True
+    d = wait_for(lambda: [x for x in deliveries_after_restart(st, eid)
+                          if x["state"] == "delivered"], 120, 0.2)
+    assert d, deliveries_after_restart(st, eid)
+    codes = [a["status_code"] for a in d[0]["attempts"]]
+    assert codes[0] == 500 and codes[-1] == 200
+    assert len({c[1]["webhook-id"] for c in rx.calls}) == 1
+
+
+def deliveries_after_restart(st, eid):
+    r = st.get("/executions/%s/deliveries" % eid)
+    return r.json["deliveries"] if r.status == 200 else []
