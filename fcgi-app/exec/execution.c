@@ -537,7 +537,10 @@ void execution_run(struct execution_ctx *ctx,
         if (!admit(ctx))
             return;
     }
-    if (take_sandbox(ctx, &h) != RESULT_OK || !run_code(ctx, &h)) {
+    if (take_sandbox(ctx, &h) != RESULT_OK && ctx->is_queued
+        && execution_result_retryable(res))
+        return;             /* still queued: its executor tries again */
+    if (res->result != RESULT_OK || !run_code(ctx, &h)) {
         record_failure(ctx);
         return;
     }
@@ -549,6 +552,14 @@ void execution_run(struct execution_ctx *ctx,
     if (res->n_tests)
         res->tests_json = grading_report_json(res->tests, res->n_tests);
     finish_record(ctx);
+}
+
+bool execution_result_retryable(const struct execution_result *res)
+{
+    return res->result == RESULT_NO_SANDBOX
+        || res->result == RESULT_DOCKER_DOWN
+        || res->result == RESULT_TOO_MANY_SESSIONS
+        || res->result == RESULT_BUSY;
 }
 
 void execution_result_release(struct execution_result *res)

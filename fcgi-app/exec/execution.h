@@ -70,6 +70,9 @@ void execution_run(struct execution_ctx *ctx,
                    const struct execution_request *er,
                    struct execution_result *res);
 void execution_result_release(struct execution_result *res);
+/* True when it did not run for want of a sandbox or its turn: a queued
+ * execution (ctx->is_queued) stays queued then, unrecorded. */
+bool execution_result_retryable(const struct execution_result *res);
 
 /* Accepts er for an executor (POST /executions): the policy, then the
  * record as 'queued' with body (the request as sent) in async_queue,

@@ -42,6 +42,8 @@
 #include "store/store_keys.h"
 
 #define SWEEP_MS 10000
+/* How long an executor that found no sandbox waits before trying again. */
+#define RETRY_MS 1000
 
 static volatile sig_atomic_t stop;
 
@@ -62,7 +64,9 @@ static void fail_unparsable(struct app *app, const char *id, const char *why)
     notify_poke(NOTIFY_DELIVERER);
 }
 
-static void run_claimed(struct app *app, const struct async_claim *cl)
+/* Runs the claimed execution; false when it could not start for want
+ * of a sandbox, so it stays queued. */
+static bool run_claimed(struct app *app, const struct async_claim *cl)
 {
     struct principal key;
     struct execution_request er;
@@ -71,6 +75,7 @@ static void run_claimed(struct app *app, const struct async_claim *cl)
     struct json *body = json_parse(cl->body, strlen(cl->body), err);
     struct execution_ctx ctx = { app, &key, cl->execution_id, now_ms(),
                                  cl->base_url, true, true, NULL, NULL };
+    bool ran;
 
     memset(&key, 0, sizeof(key));
     snprintf(key.id, sizeof(key.id), "%s", cl->key_id);
@@ -80,16 +85,19 @@ static void run_claimed(struct app *app, const struct async_claim *cl)
         if (body)
             execution_request_release(&er);
         json_free(body);
-        return;
+        return true;
     }
     /* The id was fixed when it was accepted, chosen or not. */
     snprintf(er.id, sizeof(er.id), "%s", cl->execution_id);
     execution_run(&ctx, &er, &res);
+    ran = !execution_result_retryable(&res);
     if (res.result != RESULT_OK)
-        log_info("async execution %s did not run: %s", er.id, res.detail);
+        log_info("async execution %s did not run%s: %s", er.id,
+                 ran ? "" : " yet", res.detail);
     execution_result_release(&res);
     execution_request_release(&er);
     json_free(body);
+    return ran;
 }
 
 /* Sleeps until poked, SWEEP_MS passes or SIGTERM. */
@@ -100,6 +108,14 @@ static void wait_for_work(const sigset_t *open_mask)
 
     if (ppoll(&pfd, 1, &ts, open_mask) > 0)
         notify_drain(NOTIFY_EXECUTORS);
+}
+
+/* Sleeps ms, or less if SIGTERM comes. */
+static void pause_ms(const sigset_t *open_mask, long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    ppoll(NULL, 0, &ts, open_mask);
 }
 
 static void sweep(struct store *s)
@@ -155,8 +171,14 @@ void executor_run(const struct executor_args *a)
         if (rc < 0)
             log_warn("claiming async work: %s",
                      store_last_message(app.store));
+        if (rc == 1 && !run_claimed(&app, &cl)) {
+            /* No sandbox now: give it back and let the pool recover. */
+            store_async_unclaim(app.store, cl.execution_id);
+            free(cl.body);
+            pause_ms(&open_mask, RETRY_MS);
+            continue;
+        }
         if (rc == 1) {
-            run_claimed(&app, &cl);
             if (store_async_done(app.store, cl.execution_id) < 0)
                 log_err("async execution %s: queue row not removed: %s",
                         cl.execution_id, store_last_message(app.store));

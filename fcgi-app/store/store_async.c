@@ -123,6 +123,10 @@ static int release_claims(struct store *s, int pid, int *interrupted)
                      " execution_id NOT IN (SELECT id FROM executions"
                      " WHERE status = 'queued')", V_INT(pid)) < 0)
         return -1;
+    if (STORE_RUN(s, "UPDATE executions SET worker_pid = NULL"
+                     " WHERE worker_pid = ? AND status = 'queued'",
+                  V_INT(pid)) < 0)
+        return -1;
     return STORE_RUN(s, "UPDATE async_queue SET claimed_by = NULL,"
                         " claimed_at = NULL WHERE claimed_by = ?",
                      V_INT(pid));
@@ -153,4 +157,14 @@ long store_async_waiting(struct store *s)
                                    " WHERE claimed_by IS NULL"), &n) < 0)
         return -1;
     return (long)n;
+}
+
+int store_async_unclaim(struct store *s, const char *execution_id)
+{
+    if (STORE_RUN(s, "UPDATE executions SET worker_pid = NULL WHERE id = ?"
+                     " AND status = 'queued'", V_TEXT(execution_id)) < 0)
+        return -1;
+    return STORE_RUN(s, "UPDATE async_queue SET claimed_by = NULL,"
+                        " claimed_at = NULL WHERE execution_id = ?",
+                     V_TEXT(execution_id));
 }

@@ -39,6 +39,8 @@ struct async_claim {
  * key with the fewest claimed first, then the oldest): 1 with *out
  * filled, 0 when none waits, -1. */
 int store_async_claim(struct store *s, int pid, struct async_claim *out);
+/* It could not start (no sandbox): it waits again. */
+int store_async_unclaim(struct store *s, const char *execution_id);
 /* The execution's run is over: its row goes. */
 int store_async_done(struct store *s, const char *execution_id);
 

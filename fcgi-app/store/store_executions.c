@@ -61,9 +61,12 @@ enum result store_execution_admit(struct store *s,
     *which = NULL;
     if (store_begin(s) < 0)
         return store_last_error(s);
+    /* Async work waiting for an executor (no worker_pid yet) does not
+     * count: it is bounded by async_executors instead. */
     rc = limit_reached(s, STORE_PREPARE(s, "SELECT count(*) FROM executions"
                            " WHERE key_id = ? AND status IN ('queued',"
-                           " 'running')", V_TEXT(e->key_id)), max_concurrent);
+                           " 'running') AND worker_pid IS NOT NULL",
+                           V_TEXT(e->key_id)), max_concurrent);
     if (rc == 1)
         *which = "concurrent";
     if (rc == 0) {

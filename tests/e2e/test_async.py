@@ -460,3 +460,18 @@ def test_delivery_survives_a_restart(make_stack, receiver):
 def deliveries_after_restart(st, eid):
     r = st.get("/executions/%s/deliveries" % eid)
     return r.json["deliveries"] if r.status == 200 else []
+
+
+def test_no_free_sandbox_keeps_it_queued(make_stack):
+    # One sandbox for two executors: the second waits pool_wait_ms, gives
+    # the execution back to the queue and takes it again later.
+    st = make_stack("asyncpool", conf={"pool_min_idle": 1, "pool_max": 1,
+                                       "pool_wait_ms": 300,
+                                       "async_executors": 2})
+    st.wait_healthy()
+    ids = [accepted(st, "import time\ntime.sleep(1)\nprint(%d)" % i)
+           for i in range(3)]
+    for i, eid in enumerate(ids):
+        j = final(st, eid)
+        assert j["status"] == "completed", j
+        assert j["stdout"] == "%d\n" % i
