@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from pyexec_test.stack import BUILD, KEY_A, KEY_B
+from pyexec_test.stack import BUILD, KEY_A, KEY_B, SRC
 from pyexec_test.waits import in_background, scaled, wait_for
 from pyexec_test.webhooks import Receiver, verify
 
@@ -360,6 +360,21 @@ def test_webhook_is_signed_and_carries_the_final_record(stack, receiver):
     assert d["attempts"][0]["error"] is None
     # A wrong secret does not verify.
     assert not verify("whsec_" + "A" * 44, headers, body)
+    # Nor does the README's recipe, which accepts the real one.
+    readme_verify = readme_recipe()
+    assert readme_verify(secret, headers, body)
+    assert not readme_verify(secret, headers, body + b" ")
+
+
+def readme_recipe():
+    """The verify() the README shows, run as it is written there."""
+    with open(os.path.join(SRC, "README.md")) as f:
+        text = f.read()
+    start = text.index("```python\nimport base64, hashlib, hmac, time")
+    code = text[start + len("```python\n"):text.index("```", start + 9)]
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    return scope["verify"]
 
 
 def test_sync_execute_calls_back_too(stack, receiver):
