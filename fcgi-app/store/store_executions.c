@@ -269,6 +269,13 @@ long store_execution_purge(struct store *s, int64_t cutoff_ms)
     if (STORE_RUN(s, "DELETE FROM images WHERE execution_id IN"
                      " (SELECT id FROM executions WHERE created_at < ?)",
                   V_INT(cutoff_ms)) < 0
+        || STORE_RUN(s, "DELETE FROM webhook_attempts WHERE delivery_id IN"
+                        " (SELECT d.id FROM webhook_deliveries d JOIN"
+                        " executions e ON e.id = d.execution_id"
+                        " WHERE e.created_at < ?)", V_INT(cutoff_ms)) < 0
+        || STORE_RUN(s, "DELETE FROM webhook_deliveries WHERE execution_id"
+                        " IN (SELECT id FROM executions WHERE"
+                        " created_at < ?)", V_INT(cutoff_ms)) < 0
         || STORE_RUN(s, "DELETE FROM executions WHERE created_at < ?"
                         " AND status NOT IN ('queued', 'running')",
                      V_INT(cutoff_ms)) < 0) {
