@@ -161,7 +161,14 @@ void executor_run(const struct executor_args *a)
     }
     while (!stop) {
         struct async_claim cl;
+        struct timespec now = { 0, 0 };
         int rc;
+
+        /* A SIGTERM that came during a run is taken here, so a drain
+         * leaves the rest of the queue for the next start. */
+        ppoll(NULL, 0, &now, &open_mask);
+        if (stop)
+            break;
 
         if (now_ms() - last_sweep >= SWEEP_MS) {
             sweep(app.store);

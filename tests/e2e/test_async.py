@@ -490,3 +490,19 @@ def test_no_free_sandbox_keeps_it_queued(make_stack):
         j = final(st, eid)
         assert j["status"] == "completed", j
         assert j["stdout"] == "%d\n" % i
+
+
+def test_graceful_restart_finishes_the_running_and_keeps_the_queued(
+        make_stack):
+    st = make_stack("asyncdrain", conf={"async_executors": 1})
+    st.wait_healthy()
+    first = accepted(st, "import time\ntime.sleep(2)\nprint('first')")
+    assert wait_for(lambda: st.record(first)[0] == "running", 60, 0.05)
+    rest = [accepted(st, "print(%d)" % i) for i in range(3)]
+    st.stop_master()
+    assert st.record(first)[0] == "completed"
+    assert "queued" in [st.record(eid)[0] for eid in rest]
+    st.start_master()
+    st.restarted = True
+    for i, eid in enumerate(rest):
+        assert final(st, eid)["stdout"] == "%d\n" % i
