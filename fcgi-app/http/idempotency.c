@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/conf.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/notify.h"
 #include "base/sha256.h"
@@ -50,6 +51,18 @@ static void fingerprint(struct request *rq, char out[IDEM_FINGERPRINT_LEN])
 
 static void replay(struct request *rq, const struct idem_row *row)
 {
+    char err[ERR_LEN];
+
+    /* A 202 said where to follow the execution: say it again. */
+    if (row->status == 202) {
+        struct json *j = json_parse(row->response, strlen(row->response),
+                                    err);
+        const struct json *url = j ? json_get(j, "url") : NULL;
+
+        if (url && url->type == JSON_STRING && !strpbrk(url->str, "\r\n"))
+            response_header(rq, "Location", url->str);
+        json_free(j);
+    }
     response_header(rq, "Idempotent-Replayed", "true");
     response_send(rq, row->status, "application/json", row->response,
                   strlen(row->response));

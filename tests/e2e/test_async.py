@@ -244,6 +244,7 @@ def test_idempotent_submit_gets_the_same_202(stack):
     r2 = idem(stack, "/executions", {"code": code}, "idem-key-3")
     assert r1.status == r2.status == 202
     assert r1.body == r2.body
+    assert r2.header("Location") == r1.header("Location")
     eid = r1.json["execution_id"]
     assert final(stack, eid)["status"] == "completed"
     r3 = idem(stack, "/executions", {"code": code}, "idem-key-3")
