@@ -290,8 +290,8 @@ def test_bad_idempotency_keys_are_400(stack):
 def receiver():
     made = []
 
-    def make(answers=(200,)):
-        r = Receiver(answers)
+    def make(answers=(200,), host="127.0.0.1"):
+        r = Receiver(answers, host)
         made.append(r)
         return r
     yield make
@@ -443,6 +443,20 @@ def test_secret_rotation_and_per_key_secrets(stack, receiver):
                          capture_output=True, text=True, env=stack.env())
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == a2
+
+
+def test_redirects_are_not_followed(stack, receiver):
+    # callback_allow names 127.0.0.1 only: a receiver there must not be
+    # able to send pyexec's POST on to a host that is not allowed.
+    elsewhere = receiver(host="127.0.0.2")
+    rx = receiver([(307, {"Location": elsewhere.url})])
+    eid = accepted(stack, "print('redirected')", callback_url=rx.url)
+    d = wait_for(lambda: [x for x in deliveries(stack, eid)
+                          if len(x["attempts"]) >= 2], 60, 0.05)
+    assert d, deliveries(stack, eid)
+    assert d[0]["state"] in {"pending", "sending"}
+    assert [a["status_code"] for a in d[0]["attempts"]][:2] == [307, 307]
+    assert not elsewhere.calls
 
 
 def test_deliveries_of_unknown_or_foreign_executions_are_404(stack):

@@ -26,10 +26,11 @@ def verify(secret, headers, body):
 
 class Receiver:
     """An HTTP server that keeps every POST it gets.  answers: statuses to
-    give in turn (the last one repeats); "hang" holds the connection
-    until release() (or 60 s)."""
+    give in turn (the last one repeats), or (status, {header: value});
+    "hang" holds the connection until release() (or 60 s).  host: the
+    loopback address to listen on."""
 
-    def __init__(self, answers=(200,)):
+    def __init__(self, answers=(200,), host="127.0.0.1"):
         self.answers = list(answers)
         self.calls = []             # (time, headers, body, status)
         self.lock = threading.Lock()
@@ -46,10 +47,15 @@ class Receiver:
                     receiver.calls.append((time.time(), {
                         k.lower(): v for k, v in self.headers.items()},
                         body, answer))
+                extra = {}
                 if answer == "hang":
                     receiver.released.wait(60)
                     answer = 200
+                if isinstance(answer, tuple):
+                    answer, extra = answer
                 self.send_response(answer)
+                for k, v in extra.items():
+                    self.send_header(k, v)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -57,11 +63,10 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                      Handler)
+        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.url = "http://127.0.0.1:%d/hook" % self.port
+        self.url = "http://%s:%d/hook" % (host, self.port)
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        daemon=True)
         self.thread.start()
