@@ -49,8 +49,9 @@ def final(st, eid, key=True, timeout=120):
     def ended():
         r = st.get("/executions/%s?wait=30" % eid, key=key,
                    timeout=scaled(60))
-        if r.status == 503 and restarted(st):
-            return None     # lighttpd, until it sees the new socket
+        if r.status in (500, 502, 503) and restarted(st) and \
+                "json" not in (r.header("Content-Type") or ""):
+            return None     # lighttpd's own, until it sees the new socket
         assert r.status == 200, r
         return r.json if r.json["status"] in FINAL else None
     j = wait_for(ended, timeout, 0.2)
