@@ -84,6 +84,7 @@ static void row_to_delivery(sqlite3_stmt *st, void *out)
 int store_delivery_take(struct store *s, int64_t now_ms, int max,
                         struct delivery **out)
 {
+    bool ok;
     int n;
 
     *out = NULL;
@@ -97,13 +98,13 @@ int store_delivery_take(struct store *s, int64_t now_ms, int max,
                                        " ORDER BY next_at LIMIT ?",
                                     V_INT(now_ms), V_INT(max)),
                    sizeof(**out), row_to_delivery, (void **)out);
-    for (int i = 0; i < n; i++)
-        if (STORE_RUN(s, "UPDATE webhook_deliveries SET state = 'sending'"
-                         " WHERE id = ?", V_TEXT((*out)[i].id)) < 0)
-            n = -1;
-    if (n < 0 || store_commit(s) < 0) {
+    ok = n >= 0;
+    for (int i = 0; ok && i < n; i++)
+        ok = STORE_RUN(s, "UPDATE webhook_deliveries SET state = 'sending'"
+                          " WHERE id = ?", V_TEXT((*out)[i].id)) == 0;
+    if (!ok || store_commit(s) < 0) {
         store_rollback(s);
-        for (int i = 0; n > 0 && i < n; i++)
+        for (int i = 0; i < n; i++)
             free((*out)[i].payload);
         free(*out);
         *out = NULL;
