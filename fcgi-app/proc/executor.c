@@ -73,8 +73,11 @@ static bool run_claimed(struct app *app, const struct async_claim *cl)
     struct execution_result res;
     char err[ERR_LEN];
     struct json *body = json_parse(cl->body, strlen(cl->body), err);
-    struct execution_ctx ctx = { app, &key, cl->execution_id, now_ms(),
-                                 cl->base_url, true, true, NULL, NULL };
+    struct execution_ctx ctx = {
+        .app = app, .key = &key, .request_id = cl->execution_id,
+        .t_start = now_ms(), .base_url = cl->base_url, .is_queued = true,
+        .keep_result = true,
+    };
     bool ran;
 
     memset(&key, 0, sizeof(key));

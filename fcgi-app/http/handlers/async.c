@@ -28,9 +28,11 @@ void handle_execution_submit(struct request *rq)
     const struct json *body = body_json(rq);
     struct execution_result res;
     struct execution_request er;
-    struct execution_ctx ctx = { rq->app, rq->key, rq->id, rq->t_start,
-                                 request_base_url(rq), false, true, NULL,
-                                 NULL };
+    struct execution_ctx ctx = {
+        .app = rq->app, .key = rq->key, .request_id = rq->id,
+        .t_start = rq->t_start, .base_url = request_base_url(rq),
+        .keep_result = true,
+    };
     char err[ERR_LEN], *url;
     enum result r;
     struct jw *w;
