@@ -21,6 +21,7 @@ static void usage(FILE *f)
           "  key list                       ids, names, limits, state\n"
           "  key revoke ID                  the key stops working at once\n"
           "  key limits ID CONCURRENT RATE  per-key limits (- for default)\n"
+          "  key webhook-secret ID [--rotate]  the key's webhook secret\n"
           "  executions list [--limit N] [--key ID]\n"
           "  executions show ID\n"
           "  purge [--days N]               delete records older than N days\n"

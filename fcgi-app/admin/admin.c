@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "store/store_executions.h"
 #include "store/store_keys.h"
+#include "store/store_webhooks.h"
 
 static struct store *open_db(const struct conf *c)
 {
@@ -37,6 +38,23 @@ static int parse_limit(const char *s, long *out)
         return 0;
     }
     return parse_long(s, 0, 10000000, out);
+}
+
+/* key webhook-secret ID [--rotate]: ID as /executions records show it
+ * (cfg_... for a key from the configuration). */
+static int cmd_webhook_secret(struct store *s, int argc, char **argv)
+{
+    char secret[WEBHOOK_SECRET_LEN];
+    bool rotate = argc == 2 && strcmp(argv[1], "--rotate") == 0;
+
+    if (argc < 1 || argc > 2 || (argc == 2 && !rotate))
+        return 2;
+    if (store_webhook_secret(s, argv[0], rotate, secret) < 0) {
+        fprintf(stderr, "pyexec-admin: %s\n", store_last_message(s));
+        return 1;
+    }
+    printf("whsec_%s\n", secret);
+    return 0;
 }
 
 static int cmd_key(struct store *s, int argc, char **argv)
@@ -68,6 +86,8 @@ static int cmd_key(struct store *s, int argc, char **argv)
         printf("revoked %s\n", argv[1]);
         return 0;
     }
+    if (argc >= 1 && strcmp(argv[0], "webhook-secret") == 0)
+        return cmd_webhook_secret(s, argc - 1, argv + 1);
     if (argc == 4 && strcmp(argv[0], "limits") == 0) {
         long conc, rate;
         int rc;

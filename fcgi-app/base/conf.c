@@ -117,6 +117,20 @@ static const struct conf_key keys[] = {
     /* Runner sockets: a root whose path says nothing about the host. */
     { "runner_dir", T_STRING, "/run/pyexec-runner", 0, 0, F(runner_dir),
       NULL },
+    /* Asynchronous executions, idempotency and webhooks (SPEC 9). */
+    { "async_executors", T_INT, "2", 0, 64, F(async_executors), NULL },
+    { "async_max_queued", T_INT, "1000", 1, 1000000, F(async_max_queued),
+      NULL },
+    { "idempotency_ttl", T_INT, "86400", 1, 31536000, F(idempotency_ttl),
+      NULL },
+    { "callback_allow", T_STRING, "", 0, 0, F(callback_allow), NULL },
+    { "callback_timeout", T_DOUBLE, "10", 0.1, 600, F(callback_timeout),
+      NULL },
+    { "callback_max_in_flight", T_INT, "16", 1, 1024,
+      F(callback_max_in_flight), NULL },
+    /* Tests only: stretches or shrinks the retry back-off. */
+    { "callback_retry_scale", T_DOUBLE, "1", 0.0001, 100,
+      F(callback_retry_scale), NULL },
 };
 
 const char *conf_default_path(void)

@@ -48,6 +48,12 @@ struct conf {
     char *public_url;           /* "https://host[/path]"; NULL: relative */
     char *metrics_key;          /* NULL: /metrics takes any API key */
     char *runner_dir;           /* NULL: DATA/run */
+    long async_executors, async_max_queued;
+    long idempotency_ttl;               /* seconds */
+    char *callback_allow;               /* comma-separated; NULL: none */
+    double callback_timeout;            /* seconds */
+    long callback_max_in_flight;
+    double callback_retry_scale;
     char *path;                 /* the file read, or NULL */
 };
 

@@ -35,6 +35,10 @@ enum result {
     RESULT_RUNNER_DOWN,         /* could not connect: nothing ran */
     RESULT_RUNNER_LOST,         /* the connection dropped before the end */
     RESULT_RUNNER_PROTOCOL,     /* the runner broke the protocol */
+    /* Asynchronous executions and idempotency (SPEC 9). */
+    RESULT_QUEUE_FULL,          /* async_max_queued are waiting */
+    RESULT_IDEMPOTENCY_CONFLICT,    /* the key was used with another body */
+    RESULT_IDEMPOTENCY_PENDING, /* the first request is still running */
     RESULT_COUNT
 };
 

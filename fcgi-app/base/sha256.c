@@ -3,6 +3,7 @@
 #include "config.h"
 #include "base/sha256.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -90,4 +91,26 @@ void sha256_hex(const void *p, size_t n, char out[2 * SHA256_LEN + 1])
 
     sha256(p, n, d);
     hex_encode(d, sizeof(d), out);
+}
+
+void hmac_sha256(const void *key, size_t key_len, const void *msg, size_t n,
+                 uint8_t out[SHA256_LEN])
+{
+    uint8_t k[64], inner_hash[SHA256_LEN];
+    uint8_t *buf = xmalloc(64 + (n > SHA256_LEN ? n : SHA256_LEN));
+
+    memset(k, 0, sizeof(k));
+    if (key_len > sizeof(k))
+        sha256(key, key_len, k);
+    else
+        memcpy(k, key, key_len);
+    for (int i = 0; i < 64; i++)
+        buf[i] = k[i] ^ 0x36;
+    memcpy(buf + 64, msg, n);
+    sha256(buf, 64 + n, inner_hash);
+    for (int i = 0; i < 64; i++)
+        buf[i] = k[i] ^ 0x5c;
+    memcpy(buf + 64, inner_hash, SHA256_LEN);
+    sha256(buf, 64 + SHA256_LEN, out);
+    free(buf);
 }

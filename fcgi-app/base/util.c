@@ -363,6 +363,31 @@ char *base64_encode(const void *p, size_t n, size_t *outlen)
     return out;
 }
 
+int base64_decode(const char *s, unsigned char *out, size_t max)
+{
+    unsigned v = 0;
+    int bits = 0;
+    size_t o = 0;
+
+    for (; *s && *s != '='; s++) {
+        const char *tbl =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *c = strchr(tbl, *s);
+
+        if (!c)
+            return -1;
+        v = (v << 6) | (unsigned)(c - tbl);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == max)
+                return -1;
+            out[o++] = (unsigned char)(v >> bits);
+        }
+    }
+    return (int)o;
+}
+
 bool is_safe_id(const char *s, size_t max)
 {
     size_t n = 0;

@@ -79,6 +79,9 @@ char *url_decode(const char *s, size_t n, bool plus_is_space, size_t *outlen);
 
 /* Base64 (RFC 4648) of p[0..n); caller frees. */
 char *base64_encode(const void *p, size_t n, size_t *outlen);
+/* Decodes standard base64 (padding optional) into out[max]: the byte
+ * count, or -1 on a bad character or when it does not fit. */
+int base64_decode(const char *s, unsigned char *out, size_t max);
 
 /* True when s matches [A-Za-z0-9_-]{1,max}. */
 bool is_safe_id(const char *s, size_t max);

@@ -13,6 +13,7 @@
 #include "base/conf.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/notify.h"
 #include "base/stats.h"
 #include "base/util.h"
 #include "exec/execution_request.h"
@@ -22,6 +23,7 @@
 #include "sandbox/pool.h"
 #include "sandbox/session.h"
 #include "store/store.h"
+#include "store/store_async.h"
 #include "store/store_executions.h"
 #include "store/store_images.h"
 #include "store/store_keys.h"
@@ -109,6 +111,14 @@ static void policy_blocks(struct execution_ctx *ctx)
 
 /* ---- the record ---- */
 
+/* The record is final: long polls look again, a webhook goes out. */
+static void announce_end(const struct execution_ctx *ctx)
+{
+    notify_ended_bump();
+    if (ctx->er->callback_url)
+        notify_poke(NOTIFY_DELIVERER);
+}
+
 /* Records the execution; false (res filled) when it may not run. */
 static bool admit(struct execution_ctx *ctx)
 {
@@ -119,6 +129,7 @@ static bool admit(struct execution_ctx *ctx)
         er->id, ctx->key->id, er->session_id, ctx->request_id,
         er->language, er->code, er->code_len, er->stdin_data, er->stdin_len,
         (long)(er->timeout * 1000), er->memory_mb, (int)getpid(),
+        er->callback_url,
     };
     const char *which;
     enum result r;
@@ -157,6 +168,7 @@ static void record_failure(struct execution_ctx *ctx)
 
     store_execution_finish(ctx->app->store, ctx->key->id, ctx->er->id, &d);
     stats_count_execution(execution_status_index("failed"));
+    announce_end(ctx);
 }
 
 /* ---- the sandbox ---- */
@@ -534,13 +546,23 @@ static void finish_record(struct execution_ctx *ctx)
         buf_cstr(&r->out), r->out.len, buf_cstr(&r->err), r->err.len,
         result_text ? result_text : "", result_len, r->truncated,
         r->time_ms / 1000, res->error_text, res->tests_json, NULL, timings,
+        NULL,
     };
+    struct jw *w = NULL;
 
-    if (store_execution_finish(ctx->app->store, ctx->key->id, ctx->er->id,
-                               &d) < 0)
+    if (ctx->keep_result) {
+        w = jw_new();
+        render_execution(ctx->er, res, ctx->base_url ? ctx->base_url : "",
+                         w);
+        d.result = jw_text(w, NULL);
+    }
+    if (store_execution_finish(ctx->app->store, ctx->key->id,
+                               ctx->er->id, &d) < 0)
         log_err("execution %s: final record not written: %s", ctx->er->id,
                 store_last_message(ctx->app->store));
     stats_count_execution(execution_status_index(res->status));
+    announce_end(ctx);
+    jw_free(w);
     free(timings);
 }
 
@@ -555,11 +577,17 @@ void execution_run(struct execution_ctx *ctx,
     ctx->er = er;
     ctx->res = res;
     res->status = "failed";
-    /* A blocked execution is recorded too, by admit(). */
-    policy_blocks(ctx);
-    if (!admit(ctx))
-        return;
-    if (take_sandbox(ctx, &h) != RESULT_OK || !run_code(ctx, &h)) {
+    /* A blocked execution is recorded too, by admit().  A queued one
+     * passed both when it was accepted. */
+    if (!ctx->is_queued) {
+        policy_blocks(ctx);
+        if (!admit(ctx))
+            return;
+    }
+    if (take_sandbox(ctx, &h) != RESULT_OK && ctx->is_queued
+        && execution_result_retryable(res))
+        return;             /* still queued: its executor tries again */
+    if (res->result != RESULT_OK || !run_code(ctx, &h)) {
         record_failure(ctx);
         return;
     }
@@ -571,6 +599,14 @@ void execution_run(struct execution_ctx *ctx,
     if (res->n_tests)
         res->tests_json = grading_report_json(res->tests, res->n_tests);
     finish_record(ctx);
+}
+
+bool execution_result_retryable(const struct execution_result *res)
+{
+    return res->result == RESULT_NO_SANDBOX
+        || res->result == RESULT_DOCKER_DOWN
+        || res->result == RESULT_TOO_MANY_SESSIONS
+        || res->result == RESULT_BUSY;
 }
 
 void execution_result_release(struct execution_result *res)
@@ -589,4 +625,45 @@ void execution_result_release(struct execution_result *res)
     free(res->tests);
     free(res->tests_json);
     memset(res, 0, sizeof(*res));
+}
+
+void execution_enqueue(struct execution_ctx *ctx,
+                       const struct execution_request *er,
+                       const char *body, size_t body_len,
+                       struct execution_result *res)
+{
+    const struct conf *c = ctx->app->conf;
+    struct execution_new e = {
+        er->id, ctx->key->id, er->session_id, ctx->request_id,
+        er->language, er->code, er->code_len, er->stdin_data, er->stdin_len,
+        (long)(er->timeout * 1000), er->memory_mb, 0, er->callback_url,
+    };
+    struct async_submit a = {
+        &e, body, body_len, ctx->base_url ? ctx->base_url : "",
+        ctx->key->rate_per_minute, c->async_max_queued,
+    };
+    enum result r;
+
+    memset(res, 0, sizeof(*res));
+    ctx->er = er;
+    ctx->res = res;
+    res->status = "queued";
+    policy_blocks(ctx);
+    if (res->result == RESULT_UNSAFE) {
+        admit(ctx);             /* records it as blocked */
+        return;
+    }
+    r = store_async_submit(ctx->app->store, &a);
+    if (r == RESULT_LIMITED)
+        fail(res, r, "this key reached its limit of %ld executions per "
+             "minute", ctx->key->rate_per_minute);
+    else if (r == RESULT_QUEUE_FULL)
+        fail(res, r, "%ld executions are already waiting "
+             "(async_max_queued); retry later", c->async_max_queued);
+    else if (r == RESULT_DUPLICATE)
+        fail(res, r, "execution_id %s is already used", er->id);
+    else if (r != RESULT_OK)
+        fail(res, r, "database: %s", store_last_message(ctx->app->store));
+    else
+        notify_poke(NOTIFY_EXECUTORS);
 }

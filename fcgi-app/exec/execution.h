@@ -59,6 +59,10 @@ struct execution_ctx {
     const struct principal *key;
     const char *request_id;
     double t_start;             /* now_ms() when the request arrived */
+    const char *base_url;       /* prefix of image urls in a kept reply */
+    bool is_queued;             /* the record exists as 'queued' and the
+                                 * policy passed: an executor runs it */
+    bool keep_result;           /* store the /execute reply in the record */
     const struct execution_request *er;     /* set by execution_run */
     struct execution_result *res;           /* set by execution_run */
 };
@@ -68,6 +72,18 @@ void execution_run(struct execution_ctx *ctx,
                    const struct execution_request *er,
                    struct execution_result *res);
 void execution_result_release(struct execution_result *res);
+/* True when it did not run for want of a sandbox or its turn: a queued
+ * execution (ctx->is_queued) stays queued then, unrecorded. */
+bool execution_result_retryable(const struct execution_result *res);
+
+/* Accepts er for an executor (POST /executions): the policy, then the
+ * record as 'queued' with body (the request as sent) in async_queue,
+ * and wakes an executor.  res->result is RESULT_OK when queued, else
+ * why not (RESULT_UNSAFE is recorded as blocked, as for /execute). */
+void execution_enqueue(struct execution_ctx *ctx,
+                       const struct execution_request *er,
+                       const char *body, size_t body_len,
+                       struct execution_result *res);
 
 /* Index of a status in execution_statuses, or -1. */
 int execution_status_index(const char *status);

@@ -13,6 +13,7 @@
 #include "base/conf.h"
 #include "base/json.h"
 #include "base/util.h"
+#include "exec/callback_url.h"
 #include "policy/pytok.h"
 
 void execution_request_init(struct execution_request *er,
@@ -369,6 +370,19 @@ static enum result parse_stop(const struct json *v, const char *name,
     return RESULT_OK;
 }
 
+static enum result parse_callback(const struct json *v, const char *name,
+                                  struct parse *p)
+{
+    UNUSED(name);
+    if (v->len != strlen(v->str))
+        return invalid(p->err, "callback_url must not contain NUL");
+    if (callback_url_check(p->c->callback_allow, v->str, p->err)
+        != RESULT_OK)
+        return RESULT_INVALID_REQUEST;
+    p->er->callback_url = v->str;
+    return RESULT_OK;
+}
+
 /* In the order they are checked: the first bad one is reported. */
 static const struct field fields[] = {
     { "language", NULL, true, parse_language },
@@ -380,6 +394,7 @@ static const struct field fields[] = {
     { "variables", NULL, false, parse_variables },
     { "test_cases", NULL, false, parse_tests },
     { "stop_on_first_failure", NULL, false, parse_stop },
+    { "callback_url", NULL, true, parse_callback },
 };
 
 enum result execution_request_parse(const struct json *body,

@@ -42,6 +42,7 @@ struct execution_request {
     struct test_case *tests;    /* owned: execution_request_release */
     size_t n_tests;
     bool stop_on_first_failure;
+    const char *callback_url;   /* checked against callback_allow */
 };
 
 /* Fills er from a parsed /execute body; the strings are borrowed from

@@ -40,6 +40,10 @@ struct request {
     int status;                 /* 0 until a response was sent */
     size_t bytes_out;
     double t_start;             /* now_ms() at accept */
+    char *idem_key;             /* Idempotency-Key held, or NULL */
+    bool capture;               /* keep a copy of the body sent */
+    char *captured;             /* that copy (freed by request_reset) */
+    size_t captured_len;
     void **kept;                /* freed by request_reset */
     size_t n_kept, cap_kept;
 };

@@ -16,6 +16,7 @@ const char *response_reason(int status)
     switch (status) {
     case 200: return "OK";
     case 201: return "Created";
+    case 202: return "Accepted";
     case 204: return "No Content";
     case 304: return "Not Modified";
     case 400: return "Bad Request";
@@ -55,6 +56,12 @@ int response_send(struct request *rq, int status, const char *content_type,
         BUG("response sent twice");
     rq->status = status;
     rq->bytes_out = len;
+    if (rq->capture) {
+        rq->captured = request_keep(rq, xmalloc(len + 1));
+        memcpy(rq->captured, body ? body : "", len);
+        rq->captured[len] = '\0';
+        rq->captured_len = len;
+    }
     /* libfcgi's own printf lacks %zu: format the head here. */
     buf_appendf(&head, "Status: %d %s\r\nX-Request-Id: %s\r\n"
                 "Content-Length: %zu\r\n", status, response_reason(status),
@@ -68,6 +75,19 @@ int response_send(struct request *rq, int status, const char *content_type,
     if (len && FCGX_PutStr(body, (int)len, out) < 0)
         rc = -1;
     buf_release(&head);
+    return rc;
+}
+
+int response_accepted(struct request *rq, struct jw *w)
+{
+    size_t len;
+    const char *text = jw_text(w, &len);
+    int rc;
+
+    response_header(rq, "Cache-Control", "no-store");
+    rc = response_send(rq, 202, "application/json", text, len);
+
+    jw_free(w);
     return rc;
 }
 
@@ -105,6 +125,9 @@ static const struct face faces[RESULT_COUNT] = {
     [RESULT_RUNNER_DOWN] = { 503, "sandbox_unavailable", "1" },
     [RESULT_RUNNER_LOST] = { 500, "internal_error", NULL },
     [RESULT_RUNNER_PROTOCOL] = { 500, "internal_error", NULL },
+    [RESULT_QUEUE_FULL] = { 503, "queue_full", "5" },
+    [RESULT_IDEMPOTENCY_CONFLICT] = { 409, "idempotency_conflict", NULL },
+    [RESULT_IDEMPOTENCY_PENDING] = { 409, "idempotency_in_progress", "1" },
 };
 
 static const struct face *face_of(enum result r)

@@ -23,6 +23,8 @@ int response_send(struct request *rq, int status, const char *content_type,
 /* Sends the document built in w as application/json, with the status
  * and Retry-After of r (RESULT_OK: 200), and frees w. */
 int response_json(struct request *rq, enum result r, struct jw *w);
+/* Sends w as 202 Accepted (work queued, not done), and frees w. */
+int response_accepted(struct request *rq, struct jw *w);
 /* Sends {"error": code, "detail": detail} for r. */
 int response_fail(struct request *rq, enum result r, const char *detail);
 /* Starts the error document of r with error and detail written, left

@@ -17,6 +17,7 @@ enum http_method {
 enum route_flags {
     ROUTE_PUBLIC = 1,           /* no API key needed */
     ROUTE_OPERATOR = 2,         /* metrics_key instead, when it is set */
+    ROUTE_IDEMPOTENT = 4,       /* honours Idempotency-Key */
 };
 
 struct route {

@@ -12,6 +12,7 @@
 #include "base/util.h"
 #include "http/auth.h"
 #include "http/handlers/handlers.h"
+#include "http/idempotency.h"
 #include "http/request.h"
 #include "http/response.h"
 
@@ -26,7 +27,7 @@ static void preflight(struct request *rq, unsigned allowed)
     response_header(rq, "Access-Control-Allow-Methods", allow);
     response_header(rq, "Access-Control-Allow-Headers",
                     "Authorization, Content-Type, X-API-Key, X-Auth-Token, "
-                    "X-Request-Id");
+                    "X-Request-Id, Idempotency-Key");
     response_header(rq, "Access-Control-Max-Age", "600");
     response_send(rq, 204, NULL, NULL, 0);
 }
@@ -118,12 +119,15 @@ static void serve(struct request *rq, int *route_index)
     rq->route = m.route->pattern;
     if (admit(rq, m.route) != RESULT_OK)
         return;
+    if (m.route->flags & ROUTE_IDEMPOTENT && idempotency_begin(rq))
+        return;
     m.route->handler(rq);
     if (!rq->status) {
         log_err("handler for %s sent no response", m.route->pattern);
         response_fail(rq, RESULT_INTERNAL,
                       "the handler produced no response");
     }
+    idempotency_end(rq);
 }
 
 void serve_request(struct request *rq)

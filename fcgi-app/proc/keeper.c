@@ -40,6 +40,7 @@
 
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/notify.h"
 #include "base/stats.h"
 #include "base/util.h"
 #include "docker/docker.h"
@@ -258,6 +259,8 @@ static void reap_claim(const struct pool_container *c, void *arg)
     n = store_execution_interrupt_pid(s, c->claimed_by);
     log_warn("worker %d died holding %s: %d execution(s) interrupted",
              c->claimed_by, c->name, n);
+    if (n > 0)
+        notify_ended_bump();    /* long polls and webhooks see it */
     store_pool_retire(s, c->name);
 }
 
@@ -267,7 +270,8 @@ static void drop_dead_waiter(int pid, void *arg)
 
     if (pid_dead(pid)) {
         store_wait_drop_pid(s, pid);
-        store_execution_interrupt_pid(s, pid);
+        if (store_execution_interrupt_pid(s, pid) > 0)
+            notify_ended_bump();
     }
 }
 

@@ -50,14 +50,18 @@
 #include "base/addr.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/notify.h"
 #include "base/stats.h"
 #include "base/util.h"
 #include "policy/policy.h"
+#include "proc/deliverer.h"
+#include "proc/executor.h"
 #include "proc/keeper.h"
 #include "proc/signals.h"
 #include "proc/worker.h"
 #include "sandbox/queue.h"
 #include "store/store.h"
+#include "store/store_async.h"
 #include "store/store_executions.h"
 #include "store/store_keys.h"
 #include "store/store_pool.h"
@@ -67,7 +71,11 @@
 /* A draining worker gets max_timeout and this much more, then SIGKILL. */
 #define DRAIN_GRACE_MS 60000
 
-enum child_kind { CHILD_WORKER, CHILD_KEEPER };
+enum child_kind { CHILD_WORKER, CHILD_KEEPER, CHILD_EXECUTOR,
+                  CHILD_DELIVERER };
+static const char *const kind_names[] = {
+    "worker", "keeper", "executor", "deliverer",
+};
 
 struct child {
     pid_t pid;                  /* 0: slot unused */
@@ -95,6 +103,7 @@ static int wake_pipe[2] = { -1, -1 };
 static struct child children[MAX_CHILDREN];
 static struct backoff worker_backoff[STATS_MAX_WORKERS];
 static struct backoff keeper_backoff;
+static struct backoff executor_backoff, deliverer_backoff;
 static bool draining, rolling;
 static bool keeper_started;     /* a keeper was forked before */
 static double drain_started;
@@ -243,7 +252,12 @@ static void lock_data_dir(const struct conf *c)
  * and container for leftovers on a slow host. */
 static void recover(struct store *s)
 {
-    int n = store_execution_interrupt_all(s);
+    int n = store_async_recover(s, true);
+
+    if (n > 0)
+        log_warn("%d async execution(s) were running when pyexec stopped: "
+                 "marked interrupted", n);
+    n = store_execution_interrupt_all(s);
 
     if (n > 0)
         log_warn("%d execution(s) were running when pyexec stopped: "
@@ -328,6 +342,18 @@ static void spawn(enum child_kind kind, int slot)
                                       wake_pipe[1] };
 
             close(wake_pipe[0]);
+            if (kind == CHILD_EXECUTOR) {
+                struct executor_args ea = { cur, policy, wake_pipe[1] };
+
+                if (listen_fd > 0)
+                    close(listen_fd);
+                executor_run(&ea);
+            }
+            if (kind == CHILD_DELIVERER) {
+                if (listen_fd > 0)
+                    close(listen_fd);
+                deliverer_run(cur);
+            }
             worker_run(&wa);
         }
     }
@@ -340,8 +366,7 @@ static void spawn(enum child_kind kind, int slot)
     ch->started = now_ms();
     ch->stopping = false;
     ch->last_signal = 0;
-    log_debug("forked %s %d (slot %d)",
-              kind == CHILD_KEEPER ? "keeper" : "worker", (int)pid, slot);
+    log_debug("forked %s %d (slot %d)", kind_names[kind], (int)pid, slot);
 }
 
 static void ask_to_stop(struct child *ch, int sig)
@@ -374,6 +399,27 @@ static void note_death(struct backoff *b, double lived_ms)
     b->next_at = now_ms() + b->delay_ms;
 }
 
+static struct backoff *backoff_of(const struct child *ch)
+{
+    switch (ch->kind) {
+    case CHILD_KEEPER:
+        return &keeper_backoff;
+    case CHILD_EXECUTOR:
+        return &executor_backoff;
+    case CHILD_DELIVERER:
+        return &deliverer_backoff;
+    default:
+        return &worker_backoff[ch->slot];
+    }
+}
+
+/* Keeps n children of kind (executors, the deliverer) alive. */
+static void respawn_kind(enum child_kind kind, int n, struct backoff *b)
+{
+    while (count_children(kind, false) < n && b->next_at <= now_ms())
+        spawn(kind, -1);
+}
+
 static void reap(void)
 {
     for (;;) {
@@ -390,16 +436,13 @@ static void reap(void)
             continue;
         if (!ch->stopping) {
             if (WIFSIGNALED(status))
-                log_warn("%s %d died of signal %d",
-                         ch->kind == CHILD_KEEPER ? "keeper" : "worker",
+                log_warn("%s %d died of signal %d", kind_names[ch->kind],
                          (int)pid, WTERMSIG(status));
             else
                 log_warn("%s %d exited with status %d",
-                         ch->kind == CHILD_KEEPER ? "keeper" : "worker",
-                         (int)pid, WEXITSTATUS(status));
-            note_death(ch->kind == CHILD_KEEPER ? &keeper_backoff
-                       : &worker_backoff[ch->slot],
-                       now_ms() - ch->started);
+                         kind_names[ch->kind], (int)pid,
+                         WEXITSTATUS(status));
+            note_death(backoff_of(ch), now_ms() - ch->started);
         }
         if (ch->kind == CHILD_WORKER) {
             stats_worker_set(ch->slot, 0, WORKER_FREE);
@@ -495,6 +538,9 @@ static void respawn(void)
     if (!rolling && count_children(CHILD_KEEPER, true) == 0
         && keeper_backoff.next_at <= now)
         spawn(CHILD_KEEPER, KEEPER_SLOT);
+    respawn_kind(CHILD_EXECUTOR, (int)cur->async_executors,
+                 &executor_backoff);
+    respawn_kind(CHILD_DELIVERER, 1, &deliverer_backoff);
 }
 
 /* One step of a SIGHUP roll: at most one old worker stopping at a time. */
@@ -520,6 +566,11 @@ static void roll_step(void)
     if (old->kind == CHILD_KEEPER) {
         /* Workers are done; replace the keeper, keeping its containers. */
         ask_to_stop(old, SIGUSR1);
+        return;
+    }
+    if (old->kind != CHILD_WORKER) {
+        /* respawn() forks its replacement with the new config. */
+        ask_to_stop(old, SIGTERM);
         return;
     }
     /* Start the replacement first so capacity never drops. */
@@ -576,14 +627,16 @@ static void reload(void)
 static void drain_step(void)
 {
     double now = now_ms();
-    int workers = count_children(CHILD_WORKER, true);
+    /* The keeper goes last: workers and executors hold its sandboxes. */
+    int workers = count_children(CHILD_WORKER, true)
+        + count_children(CHILD_EXECUTOR, true);
 
     for (int i = 0; i < MAX_CHILDREN; i++) {
         struct child *ch = &children[i];
 
         if (!ch->pid)
             continue;
-        if (ch->kind == CHILD_WORKER && now - ch->last_signal >= 200)
+        if (ch->kind != CHILD_KEEPER && now - ch->last_signal >= 200)
             ask_to_stop(ch, SIGTERM);
         if (ch->kind == CHILD_KEEPER && workers == 0 && !ch->stopping)
             ask_to_stop(ch, SIGTERM);
@@ -624,6 +677,7 @@ int master_run(struct conf *c, const struct conf_source *src)
         die("pipe: %s", strerror(errno));
     stats_create();
     queue_create();
+    notify_create();
     log_info("pyexec %s: %ld workers on %s, database %s", PACKAGE_VERSION,
              c->workers, listen_fd == 0 ? "fd 0" : c->listen, c->database);
     respawn();
@@ -652,7 +706,9 @@ int master_run(struct conf *c, const struct conf_source *src)
         if (draining) {
             drain_step();
             if (count_children(CHILD_WORKER, true) == 0
-                && count_children(CHILD_KEEPER, true) == 0)
+                && count_children(CHILD_KEEPER, true) == 0
+                && count_children(CHILD_EXECUTOR, true) == 0
+                && count_children(CHILD_DELIVERER, true) == 0)
                 break;
             continue;
         }

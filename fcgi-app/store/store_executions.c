@@ -9,25 +9,27 @@
 #include "base/util.h"
 #include "store/store_images.h"
 #include "store/store_int.h"
+#include "store/store_webhooks.h"
 
-/* Inserts the row of e with status; 0 or -1. */
-static int insert_new(struct store *s, const struct execution_new *e,
-                      const char *status)
+int store_execution_insert(struct store *s, const struct execution_new *e,
+                           const char *status)
 {
     char sid[STORE_SCOPED_ID_LEN];
 
     store_scoped_id(e->key_id, e->id, sid);
     return STORE_RUN(s, "INSERT INTO executions (id, key_id, session_id,"
                         " request_id, created_at, status, language, code,"
-                        " stdin, timeout_ms, memory_mb, worker_pid)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " stdin, timeout_ms, memory_mb, worker_pid,"
+                        " callback_url)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      V_TEXT(sid), V_TEXT(e->key_id), V_TEXT(e->session_id),
                      V_TEXT(e->request_id), V_INT(wall_ms()), V_TEXT(status),
                      V_TEXT(e->language), V_TEXTN(e->code, e->code_len),
                      V_TEXTN(e->stdin_data ? e->stdin_data : "",
                              e->stdin_data ? e->stdin_len : 0),
                      V_INT(e->timeout_ms), V_INT(e->memory_mb),
-                     V_INT(e->worker_pid));
+                     V_INT_IF(e->worker_pid, e->worker_pid),
+                     V_TEXT(e->callback_url));
 }
 
 /* Rolls back and returns the reason of the failure that caused it. */
@@ -62,9 +64,12 @@ enum result store_execution_admit(struct store *s,
     *which = NULL;
     if (store_begin(s) < 0)
         return store_last_error(s);
+    /* Async work waiting for an executor (no worker_pid yet) does not
+     * count: it is bounded by async_executors instead. */
     rc = limit_reached(s, STORE_PREPARE(s, "SELECT count(*) FROM executions"
                            " WHERE key_id = ? AND status IN ('queued',"
-                           " 'running')", V_TEXT(e->key_id)), max_concurrent);
+                           " 'running') AND worker_pid IS NOT NULL",
+                           V_TEXT(e->key_id)), max_concurrent);
     if (rc == 1)
         *which = "concurrent";
     if (rc == 0) {
@@ -81,7 +86,7 @@ enum result store_execution_admit(struct store *s,
         store_rollback(s);
         return RESULT_LIMITED;
     }
-    if (insert_new(s, e, "queued") < 0)
+    if (store_execution_insert(s, e, "queued") < 0)
         return roll_back(s);
     return store_commit(s) < 0 ? store_last_error(s) : RESULT_OK;
 }
@@ -96,7 +101,7 @@ enum result store_execution_blocked(struct store *s,
     store_scoped_id(e->key_id, e->id, sid);
     if (store_begin(s) < 0)
         return store_last_error(s);
-    if (insert_new(s, e, "blocked") < 0
+    if (store_execution_insert(s, e, "blocked") < 0
         || STORE_RUN(s, "UPDATE executions SET error = ?, violations = ?,"
                         " finished_at = created_at, execution_time = 0"
                         " WHERE id = ?", V_TEXT(detail),
@@ -122,11 +127,13 @@ int store_execution_finish(struct store *s, const char *key_id,
     char sid[STORE_SCOPED_ID_LEN];
 
     store_scoped_id(key_id, id, sid);
+    /* The webhook is queued after the record is final; a crash between
+     * the two is caught by the deliverer's sweep. */
     return STORE_RUN(s, "UPDATE executions SET status = ?, finished_at = ?,"
                         " exit_code = ?, signal = ?, stdout = ?, stderr = ?,"
                         " result_text = ?, truncated = ?, execution_time = ?,"
                         " error = ?, test_results = ?, violations = ?,"
-                        " timings = ? WHERE id = ?",
+                        " timings = ?, result = ? WHERE id = ?",
                      V_TEXT(d->status), V_INT(wall_ms()),
                      V_INT_IF(d->has_exit_code, d->exit_code),
                      V_INT_IF(d->signal, d->signal),
@@ -134,7 +141,9 @@ int store_execution_finish(struct store *s, const char *key_id,
                      V_TEXTN(d->result_text, d->result_len),
                      V_INT(d->truncated), V_DOUBLE(d->execution_time),
                      V_TEXT(d->error), V_TEXT(d->test_results),
-                     V_TEXT(d->violations), V_TEXT(d->timings), V_TEXT(sid));
+                     V_TEXT(d->violations), V_TEXT(d->timings),
+                     V_TEXT(d->result), V_TEXT(sid)) < 0 ? -1
+        : store_delivery_add_ended(s, sid) < 0 ? -1 : 0;
 }
 
 int store_execution_interrupt_pid(struct store *s, int pid)
@@ -151,7 +160,8 @@ int store_execution_interrupt_all(struct store *s)
 {
     if (STORE_RUN(s, "UPDATE executions SET status = 'interrupted',"
                      " finished_at = ?, error = 'pyexec stopped while it ran'"
-                     " WHERE status IN ('queued', 'running')",
+                     " WHERE status = 'running' OR (status = 'queued'"
+                     " AND id NOT IN (SELECT execution_id FROM async_queue))",
                   V_INT(wall_ms())) < 0)
         return -1;
     return store_changes(s);
@@ -163,8 +173,8 @@ int store_execution_interrupt_all(struct store *s)
     "SELECT " STORE_UNSCOPED ", session_id, created_at, started_at, finished_at, status," \
     " language, timeout_ms / 1000.0, memory_mb, exit_code, signal,"     \
     " truncated, execution_time, error, stdout, stderr, result_text,"   \
-    " code, stdin, container, test_results, violations, timings"        \
-    " FROM executions WHERE id = ? AND key_id = ?"
+    " code, stdin, container, callback_url, test_results, violations,"  \
+    " timings, result FROM executions WHERE id = ? AND key_id = ?"
 #define RECORD_BRIEF 14
 #define RECORD_TRUNCATED 11
 
@@ -173,9 +183,10 @@ static const char *const record_names[] = {
     "finished_at", "status", "language", "timeout", "memory_mb",
     "exit_code", "signal", "truncated", "execution_time", "error",
     "stdout", "stderr", "result_text", "code", "stdin", "container",
+    "callback_url",
 };
 static const char *const record_json_names[] = {
-    "test_results", "violations", "timings",
+    "test_results", "violations", "timings", "result",
 };
 
 struct record_out {
@@ -277,6 +288,13 @@ long store_execution_purge(struct store *s, int64_t cutoff_ms)
     if (STORE_RUN(s, "DELETE FROM images WHERE execution_id IN"
                      " (SELECT id FROM executions WHERE created_at < ?)",
                   V_INT(cutoff_ms)) < 0
+        || STORE_RUN(s, "DELETE FROM webhook_attempts WHERE delivery_id IN"
+                        " (SELECT d.id FROM webhook_deliveries d JOIN"
+                        " executions e ON e.id = d.execution_id"
+                        " WHERE e.created_at < ?)", V_INT(cutoff_ms)) < 0
+        || STORE_RUN(s, "DELETE FROM webhook_deliveries WHERE execution_id"
+                        " IN (SELECT id FROM executions WHERE"
+                        " created_at < ?)", V_INT(cutoff_ms)) < 0
         || STORE_RUN(s, "DELETE FROM executions WHERE created_at < ?"
                         " AND status NOT IN ('queued', 'running')",
                      V_INT(cutoff_ms)) < 0) {
@@ -338,4 +356,21 @@ int store_execution_owner(struct store *s, const char *id,
                                          " ORDER BY created_at DESC"
                                          " LIMIT 1", V_TEXT(id)),
                      row_to_owner, &o);
+}
+
+static void row_to_status(sqlite3_stmt *st, void *out)
+{
+    store_col_copy(st, 0, out, 16);
+}
+
+int store_execution_status(struct store *s, const char *id,
+                           const char *key_id, char status[16])
+{
+    char sid[STORE_SCOPED_ID_LEN];
+
+    store_scoped_id(key_id, id, sid);
+    return store_row(s, STORE_PREPARE(s, "SELECT status FROM executions"
+                                         " WHERE id = ? AND key_id = ?",
+                                      V_TEXT(sid), V_TEXT(key_id)),
+                     row_to_status, status);
 }

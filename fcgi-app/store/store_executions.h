@@ -26,7 +26,8 @@ struct execution_new {
     size_t stdin_len;
     long timeout_ms;
     long memory_mb;
-    int worker_pid;
+    int worker_pid;             /* 0: none yet (queued for an executor) */
+    const char *callback_url;   /* NULL: no webhook */
 };
 
 /* Inserts the row as 'queued' after checking the key's limits in the same
@@ -68,6 +69,7 @@ struct execution_done {
     const char *test_results;   /* JSON */
     const char *violations;     /* JSON */
     const char *timings;        /* JSON */
+    const char *result;         /* JSON: the /execute reply, if kept */
 };
 int store_execution_finish(struct store *s, const char *key_id,
                            const char *id, const struct execution_done *d);
@@ -79,10 +81,16 @@ enum result store_execution_blocked(struct store *s,
                                     const char *detail,
                                     const char *violations_json);
 
+/* The status of execution id of key_id: 1 (status filled), 0 (none),
+ * -1. */
+int store_execution_status(struct store *s, const char *id,
+                           const char *key_id, char status[16]);
+
 /* Marks every queued/running execution of a dead worker 'interrupted';
  * returns how many, or -1. */
 int store_execution_interrupt_pid(struct store *s, int pid);
-/* At start-up: every queued/running execution is 'interrupted'. */
+/* At start-up: every running execution, and every queued one that is
+ * not waiting in async_queue, is 'interrupted'. */
 int store_execution_interrupt_all(struct store *s);
 
 /* Writes the record as a JSON object into w.  1 found, 0 not found (or

@@ -109,6 +109,11 @@ int store_int(struct store *s, sqlite3_stmt *st, int64_t *out);
 int store_rows(struct store *s, sqlite3_stmt *st, size_t size,
                void (*row)(sqlite3_stmt *st, void *out), void **out);
 
+/* Inserts the row of e with status (store_executions.c); 0 or -1. */
+struct execution_new;
+int store_execution_insert(struct store *s, const struct execution_new *e,
+                           const char *status);
+
 /* Records rc as the last error; returns -1 for convenience. */
 int store_fail(struct store *s, int rc);
 /* Steps a statement that returns no rows; 0 or -1. */

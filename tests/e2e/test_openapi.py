@@ -204,6 +204,33 @@ def test_executions_list_and_a_blocked_record(stack, doc):
     assert conforms(doc, r, "get", "/executions/{id}", 200)["violations"]
 
 
+def test_async_execution_deliveries_and_webhook_secret(stack, doc):
+    r = stack.post("/executions", {"code": "print('bg')"},
+                   headers={"Idempotency-Key": "oas-async-1"})
+    eid = conforms(doc, r, "post", "/executions", 202)["execution_id"]
+    r = stack.get("/executions/%s?wait=30" % eid)
+    rec = conforms(doc, r, "get", "/executions/{id}", 200)
+    assert rec["status"] == "completed" and rec["result"]["stdout"] == "bg\n"
+    r = stack.post("/executions", {"code": "print('other')"},
+                   headers={"Idempotency-Key": "oas-async-1"})
+    assert conforms(doc, r, "post", "/executions", 409)["error"] == \
+        "idempotency_conflict"
+    r = stack.get("/executions/%s?wait=99" % eid)
+    conforms(doc, r, "get", "/executions/{id}", 400)
+    r = stack.get("/executions/%s/deliveries" % eid)
+    assert conforms(doc, r, "get", "/executions/{id}/deliveries",
+                    200)["deliveries"] == []
+    r = stack.get("/executions/nope/deliveries")
+    conforms(doc, r, "get", "/executions/{id}/deliveries", 404)
+    for method in ("get", "post"):
+        r = stack.request(method.upper(), "/webhook-secret")
+        assert conforms(doc, r, method, "/webhook-secret",
+                        200)["secret"].startswith("whsec_")
+    r = stack.post("/executions", {"code": "print(1)",
+                                   "callback_url": "http://127.0.0.1:9/"})
+    conforms(doc, r, "post", "/executions", 400)
+
+
 def test_runcode_get_post_and_timeout(stack, doc):
     r = stack.get("/runcode?code=print(1)&languageType=python")
     assert conforms(doc, r, "get", "/runcode", 200)["output"] == "1\n"

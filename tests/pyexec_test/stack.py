@@ -240,6 +240,12 @@ class Stack:
     def log(self):
         return read_log(self.log_path)
 
+    def n_children(self):
+        """How many children the master keeps: the workers, the keeper,
+        the async executors (default 2) and the webhook deliverer."""
+        return int(self.conf["workers"]) + 1 \
+            + int(self.conf.get("async_executors", 2)) + 1
+
     def children(self):
         """pids of the master's children (workers and keeper)."""
         out = subprocess.run(["ps", "-o", "pid=", "--ppid",

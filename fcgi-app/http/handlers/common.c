@@ -48,8 +48,11 @@ bool respond_missing(struct request *rq, int rc, const char *what)
 void execute_for(struct request *rq, const struct execution_request *er,
                  struct execution_result *res)
 {
-    struct execution_ctx ctx = { rq->app, rq->key, rq->id, rq->t_start,
-                                 NULL, NULL };
+    struct execution_ctx ctx = {
+        .app = rq->app, .key = rq->key, .request_id = rq->id,
+        .t_start = rq->t_start, .base_url = request_base_url(rq),
+        .keep_result = er->callback_url != NULL,
+    };
 
     execution_run(&ctx, er, res);
 }

@@ -15,20 +15,6 @@
 #include "store/store.h"
 #include "store/store_executions.h"
 
-void handle_execution_get(struct request *rq)
-{
-    struct jw *w = jw_new();
-    int rc = store_execution_write(rq->store, rq->params[0], rq->key->id,
-                                   request_base_url(rq), true, w);
-
-    if (rc == 1) {
-        response_json(rq, RESULT_OK, w);
-        return;
-    }
-    jw_free(w);
-    respond_missing(rq, rc, "execution");
-}
-
 void handle_execution_list(struct request *rq)
 {
     const char *limit_s = request_query(rq, "limit");

@@ -26,5 +26,8 @@ void handle_execution_get(struct request *rq);
 void handle_image(struct request *rq);
 void handle_metrics(struct request *rq);
 void handle_openapi(struct request *rq);
+void handle_execution_submit(struct request *rq);
+void handle_execution_deliveries(struct request *rq);
+void handle_webhook_secret(struct request *rq);
 
 #endif
