@@ -2,8 +2,14 @@
 
 Theory of operation.  The runner is root without CAP_KILL or
 CAP_DAC_OVERRIDE, so it can neither signal uid 10001 nor read what 10001
-keeps in the 0700 /work.  Both tasks are done as the sandbox user, by a
-process that drops to it, kills, cleans and exits.
+keeps in the 0700 /work.  Both tasks are done with the sandbox user's
+effective uid, by a helper that kills, cleans and exits.  The helper's
+real and saved uid are another (sandbox_user.become_helper), so no process
+of the sandbox user can signal or trace it at any point: a leftover
+process cannot stop it and answer in its place.  And its answer is not
+taken on trust either: after a clean the runner itself looks through
+/proc, and any process of the sandbox user still there retires the
+container.
 
 That process must be there when it is needed most: after a fork bomb has
 used up the container's pids, fork() fails.  So a small root process, the
@@ -55,8 +61,17 @@ class Reaper:
 
     def clean(self):
         """Kill every sandbox process, wait for them, empty the sandbox's
-        directories.  True on success."""
-        return self._call(CLEAN)
+        directories.  True on success, which the runner checks itself: no
+        process of the sandbox user may be left (the helper is reaped by
+        the time the zygote answers)."""
+        if not self._call(CLEAN):
+            return False
+        left = sandbox_user.sandbox_pids()
+        if left:
+            print(f"runner: reaper: sandbox processes {sorted(left)} "
+                  "outlived the clean", file=sys.stderr)
+            return False
+        return True
 
     def _start(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -173,7 +188,7 @@ def _spare_main(command_fd, answer_fd):
         command = os.read(command_fd, 1)
         if command not in (KILL, CLEAN):
             return      # the zygote is gone
-        sandbox_user.drop_privileges()
+        sandbox_user.become_helper()
         ok = _kill_all(wait=command == CLEAN)
         if ok and command == CLEAN:
             ok = _clean()
@@ -198,31 +213,13 @@ def _kill_all(wait):
             return True
         if not wait:
             return True
-        if not _sandbox_pids() - {me}:
+        if not sandbox_user.sandbox_pids() - {me}:
             return True
         if time.monotonic() > deadline:
             print("runner: reaper: sandbox processes survive SIGKILL",
                   file=sys.stderr)
             return False
         time.sleep(0.001)
-
-
-def _sandbox_pids():
-    """Pids whose real uid is the sandbox user's, zombies included."""
-    pids = set()
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"Uid:"):
-                        if int(line.split()[1]) == sandbox_user.UID:
-                            pids.add(int(name))
-                        break
-        except (OSError, ValueError):
-            pass        # gone meanwhile
-    return pids
 
 
 def _clean():
