@@ -6,14 +6,16 @@ with uid 0 left behind no capability survives either.  Its bounding set is
 emptied first (CAP_SETPCAP), so not even a capability that could never be
 regained is listed.
 
-The reaper's helpers act on the sandbox user's processes and files but
-must never be reachable by them.  A helper takes the sandbox uid as its
-effective uid only (kill permission and file access go by it) and keeps
-HELPER_UID as its real and saved uid: the kernel lets a process signal or
-trace another only when its uids match the target's real or saved uid, so
-uid 10001 can do neither to a helper, and a helper's kill(-1) reaches the
-sandbox user's processes and no root one.  A helper stays non-dumpable,
-so its /proc entries stay root's.
+The reaper acts on the sandbox user's processes and files but must never
+be reachable by them.  For each command it takes the sandbox uid as its
+effective uid only (kill permission and file access go by it), with
+HELPER_UID as its real uid and 0 as its saved uid, and goes back to root
+afterwards.  The kernel lets a process signal or trace another only when
+its uids match the target's real or saved uid (and, to trace, all of
+them), so uid 10001 can do neither to the reaper at any time, and the
+reaper's kill(-1) reaches the sandbox user's processes and no root one.
+Every change of the effective uid leaves it non-dumpable, so its /proc
+entries stay root's.
 """
 import ctypes
 import os
@@ -52,7 +54,7 @@ def sandbox_uid():
 
 
 UID = GID = sandbox_uid()
-# Real and saved uid of the reaper's helpers: nothing else runs as it.
+# The reaper's real uid while it acts: nothing else runs as it.
 HELPER_UID = UID + 1 if UID + 1 < 2**31 - 1 else UID - 1
 
 PR_CAPBSET_DROP = 24
@@ -119,21 +121,27 @@ def empty_bounding_set():
         raise OSError("bounding set not empty")
 
 
-def become_helper():
-    """The reaper helper's identity: effective uid/gid the sandbox user's,
-    real and saved HELPER_UID (module comment), no groups, no
-    capabilities, not dumpable.  Raises if anything did not take."""
-    empty_bounding_set()
+def leave_groups():
+    """The reaper's start: no supplementary groups, not dumpable."""
     os.setgroups([])
-    os.setresgid(HELPER_UID, GID, HELPER_UID)
-    os.setresuid(HELPER_UID, UID, HELPER_UID)
-    if (os.getresuid() != (HELPER_UID, UID, HELPER_UID)
-            or os.getresgid() != (HELPER_UID, GID, HELPER_UID)
-            or os.getgroups()):
-        raise OSError("helper identity did not take")
-    # The uid change cleared it already (suid_dumpable); say so anyway.
     if LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE)")
+
+
+def act_as_sandbox():
+    """Effective uid/gid the sandbox user's, real HELPER_UID, saved 0
+    (module comment).  Raises if it did not take."""
+    os.setresgid(HELPER_UID, GID, 0)
+    os.setresuid(HELPER_UID, UID, 0)
+    if (os.getresuid() != (HELPER_UID, UID, 0)
+            or os.getresgid() != (HELPER_UID, GID, 0)):
+        raise OSError("reaper identity did not take")
+
+
+def act_as_root():
+    """Back from act_as_sandbox (the saved uid 0 allows it)."""
+    os.setresuid(0, 0, 0)
+    os.setresgid(0, 0, 0)
 
 
 def sandbox_pids():

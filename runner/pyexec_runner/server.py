@@ -51,6 +51,11 @@ PRELOADS = (
 )
 
 
+# Per-execution log lines only when asked: each line costs dockerd and
+# the disk under its json-file log driver more than the execution itself.
+DEBUG = bool(os.environ.get("PYEXEC_RUNNER_DEBUG"))
+
+
 def log(message):
     print(f"runner: {message}", file=sys.stderr, flush=True)
 
@@ -230,9 +235,10 @@ def _rehearse():
 
 
 def _finish(conn, req, result, how):
-    log(f"execution {req.id!r}: {how}, exit {result['exit_code']}, "
-        f"signal {result['signal']}, {result['time_ms']:.1f} ms"
-        + (", session" if req.session else ""))
+    if DEBUG:
+        log(f"execution {req.id!r}: {how}, exit {result['exit_code']}, "
+            f"signal {result['signal']}, {result['time_ms']:.1f} ms"
+            + (", session" if req.session else ""))
     if how != execution.CLIENT_GONE:
         _send_result(conn, result)
 
