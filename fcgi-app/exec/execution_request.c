@@ -6,8 +6,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 #include <uuid/uuid.h>
 
 #include "base/conf.h"
@@ -77,8 +79,40 @@ static bool identifier_ok(const char *s, size_t n)
     return !pytok_is_keyword(s, n) && utf8_valid(s, n);
 }
 
+/* Orders the keys of the object being checked (qsort has no context). */
+static const struct json *sorting;
+
+static int key_cmp(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    size_t li = sorting->key_lens[i], lj = sorting->key_lens[j];
+    int c = memcmp(sorting->keys[i], sorting->keys[j], li < lj ? li : lj);
+
+    return c ? c : (li > lj) - (li < lj);
+}
+
+/* A name given twice (JSON allows it; the last would silently win), or
+ * -1: sorted, so a body of many names stays cheap. */
+static ssize_t repeated_key(const struct json *o)
+{
+    size_t *order = xcalloc(o->n ? o->n : 1, sizeof(*order));
+    ssize_t found = -1;
+
+    for (size_t i = 0; i < o->n; i++)
+        order[i] = i;
+    sorting = o;
+    qsort(order, o->n, sizeof(*order), key_cmp);
+    for (size_t i = 1; i < o->n && found < 0; i++)
+        if (key_cmp(&order[i - 1], &order[i]) == 0)
+            found = (ssize_t)order[i];
+    free(order);
+    return found;
+}
+
 int execution_request_check_variables(const struct json *vars, char *err)
 {
+    ssize_t dup;
+
     if (vars->type != JSON_OBJECT) {
         err_set(err, "variables must be a JSON object of name: value, not "
                 "%s", json_type_name(vars->type));
@@ -92,6 +126,13 @@ int execution_request_check_variables(const struct json *vars, char *err)
                     vars->keys[i]);
             return -1;
         }
+    dup = repeated_key(vars);
+    if (dup >= 0) {
+        err_set(err, "variables: '%.*s' is given more than once",
+                (int)(vars->key_lens[dup] > 80 ? 80 : vars->key_lens[dup]),
+                vars->keys[dup]);
+        return -1;
+    }
     return 0;
 }
 

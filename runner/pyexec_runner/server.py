@@ -137,6 +137,13 @@ class Server:
     def _serve(self, conn):
         try:
             req = _read_request(conn)
+        except Refused as e:
+            # Whole but not acceptable: the host hears why (and can tell
+            # its client), and nothing ran.
+            log(f"refused a request: {e}")
+            conn.settimeout(CLIENT_TIMEOUT)
+            _send_result(conn, {"refused": str(e)})
+            return
         except (request.BadRequest, OSError) as e:
             log(f"bad request: {e}")
             return
@@ -243,12 +250,20 @@ def _finish(conn, req, result, how):
         _send_result(conn, result)
 
 
+class Refused(request.BadRequest):
+    """A request received whole that request.parse refuses."""
+
+
 def _read_request(conn):
     deadline = time.monotonic() + REQUEST_TIMEOUT
     (length,) = request.LENGTH.unpack(_recv_exact(conn, 4, deadline))
     if not 0 < length <= request.MAX_REQUEST:
         raise request.BadRequest(f"bad length {length}")
-    return request.parse(_recv_exact(conn, length, deadline))
+    payload = _recv_exact(conn, length, deadline)
+    try:
+        return request.parse(payload)
+    except request.BadRequest as e:
+        raise Refused(str(e)) from None
 
 
 def _recv_exact(conn, n, deadline):
