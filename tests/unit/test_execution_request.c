@@ -201,6 +201,8 @@ static const struct {
       RESULT_INVALID_REQUEST, "'lambda' is not a valid Python" },
     { "{\"code\": \"1\", \"variables\": {\"a-b\": 1}}",
       RESULT_INVALID_REQUEST, "'a-b' is not a valid Python" },
+    { "{\"code\": \"1\", \"variables\": {\"ab\": 1, \"a\": 2, \"ab\": 3}}",
+      RESULT_INVALID_REQUEST, "'ab' is given more than once" },
     { "{\"code\": \"1\", \"test_cases\": {}}", RESULT_INVALID_REQUEST,
       "test_cases must be an array of objects, not object" },
     { "{\"code\": \"1\", \"test_cases\": [1]}", RESULT_INVALID_REQUEST,
