@@ -74,7 +74,7 @@ class ExecutionIO:
             frames.IMAGE: lim["max_image_bytes"],
             frames.FILE: frames.FILE_NAME.size + MAX_NAME
             + lim["max_file_bytes"],
-            frames.DROPPED: 0,
+            frames.DROPPED: 1,
             frames.META: 12 * text + 4096,
         }
 
@@ -183,11 +183,20 @@ class ExecutionIO:
         elif kind == frames.FILE:
             self._on_file(payload)
         elif kind == frames.DROPPED:
-            # A file the program could not send (not a regular file, too
-            # large): the user's word, about the user's own files.
-            self.files_dropped = min(self.files_dropped + 1, 1 << 20)
+            self._on_dropped(payload)
         elif self.report is None and payload is not None:
             self.report = parse_report(payload)
+
+    def _on_dropped(self, what):
+        """The program says it did not send a figure past max_images
+        (believed only once max_images figures did arrive) or a file it
+        could not send (not a regular file, too large: the user's word,
+        about the user's own files)."""
+        if what == frames.IMAGE:
+            if self.images >= self.limits["max_images"]:
+                self.images_dropped = min(self.images_dropped + 1, 1 << 20)
+        elif what == frames.FILE:
+            self.files_dropped = min(self.files_dropped + 1, 1 << 20)
 
     def _on_image(self, png):
         if (png is None or self.images >= self.limits["max_images"]

@@ -217,15 +217,21 @@ class Channel:
     def __init__(self, fd, limits):
         self.fd = fd
         self.limits = limits
+        self.images = 0
 
     def image(self, render):
-        """Sends render()'s PNG."""
+        """Sends render()'s PNG; past max_images only says so, rather
+        than render a figure the runner would drop."""
+        if self.images >= self.limits["max_images"]:
+            self._send(frames.DROPPED, frames.IMAGE)
+            return
+        self.images += 1
         self._send(frames.IMAGE, render())
 
     def file(self, name, data):
         """Sends a file; data None: one that cannot be sent."""
         if data is None:
-            self._send(frames.DROPPED, b"")
+            self._send(frames.DROPPED, frames.FILE)
         else:
             self._send(frames.FILE, frames.file_payload(name, data))
 

@@ -181,6 +181,18 @@ def test_images_must_be_png_and_within_the_limits():
     assert run.result["images_dropped"] == 6
 
 
+def test_figures_not_rendered_past_max_images_count_once_it_is_reached():
+    def program(stdin, out, err, meta):
+        write_frame(meta, frames.DROPPED, frames.IMAGE)     # too early
+        write_frame(meta, frames.IMAGE, PNG)
+        write_frame(meta, frames.DROPPED, frames.IMAGE)
+        write_frame(meta, frames.DROPPED, frames.IMAGE)
+        report_and_wait(meta, report())
+    run = Run(program, max_images=1)
+    assert run.payloads(frames.IMAGE) == [PNG]
+    assert run.result["images_dropped"] == 2
+
+
 def test_a_forged_report_decides_nothing():
     """Issue 16, finding 5: user code can write to the meta pipe.  A
     stateless execution ends when its process exits; the status is
@@ -190,7 +202,8 @@ def test_a_forged_report_decides_nothing():
         write_frame(meta, frames.META, report(
             exit_code=0, error=None, images_dropped=7, files_dropped=9,
             memory_error=True))
-        write_frame(meta, frames.DROPPED, b"")
+        write_frame(meta, frames.DROPPED, frames.FILE)
+        write_frame(meta, frames.DROPPED, frames.IMAGE)     # none sent
         time.sleep(0.2)
         os.write(out, b"after the report\n")
         os._exit(3)

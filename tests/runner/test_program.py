@@ -109,20 +109,22 @@ def meta_frames(send):
     return frames.FrameReader(caps).feed(data)
 
 
-def test_channel_sends_everything_and_leaves_the_limits_to_the_runner():
+def test_channel_stops_rendering_at_max_images_and_leaves_the_rest_to_the_runner():
     def send(ch):
         ch.image(lambda: b"png")
         ch.image(lambda: b"png2")
+        ch.image(lambda: pytest.fail("rendered past max_images"))
         ch.file("a.txt", b"a")
         ch.file("c.txt", None)                      # unreadable
         ch.report({"exit_code": 0, "last_repr": "123456789",
                    "error": None, "memory_error": False})
     out = meta_frames(send)
-    assert out[:4] == [(frames.IMAGE, b"png"), (frames.IMAGE, b"png2"),
+    assert out[:5] == [(frames.IMAGE, b"png"), (frames.IMAGE, b"png2"),
+                       (frames.DROPPED, frames.IMAGE),
                        (frames.FILE, frames.file_payload("a.txt", b"a")),
-                       (frames.DROPPED, b"")]
-    kind, payload = out[4]
-    assert kind == frames.META and len(out) == 5
+                       (frames.DROPPED, frames.FILE)]
+    kind, payload = out[5]
+    assert kind == frames.META and len(out) == 6
     # One character past max_output tells the runner to say "truncated".
     assert json.loads(payload) == {"exit_code": 0, "last_repr": "123456",
                                    "error": None, "memory_error": False}
