@@ -431,6 +431,13 @@ static bool run_code(struct execution_ctx *ctx, struct held *h)
                  err);
         return false;
     }
+    if (e == RESULT_OK && res->reply.refused) {
+        /* Nothing ran and the sandbox is as it was. */
+        release(ctx, h, true);
+        fail(res, RESULT_INVALID_REQUEST, "the sandbox refused the "
+             "request: %s", res->reply.refused);
+        return false;
+    }
     healthy = e == RESULT_OK;
     if (res->reply.session_reset)
         res->session_reset = true;

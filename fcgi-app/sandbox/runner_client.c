@@ -48,6 +48,7 @@ void runner_reply_release(struct runner_reply *r)
     buf_release(&r->err);
     free(r->last_repr);
     free(r->error);
+    free(r->refused);
     for (size_t i = 0; i < r->n_files; i++) {
         free(r->files[i].name);
         free(r->files[i].data);
@@ -162,6 +163,9 @@ static int parse_result(struct frame_parser *fp, char *err)
     v = json_get(j, "error");
     if (v && v->type == JSON_STRING)
         r->error = xstrndup(v->str, v->len < 4096 ? v->len : 4096);
+    v = json_get(j, "refused");
+    if (v && v->type == JSON_STRING)
+        r->refused = xstrndup(v->str, v->len < 512 ? v->len : 512);
     r->got_result = true;
     json_free(j);
     return 0;

@@ -40,6 +40,7 @@ struct runner_reply {
     char *last_repr;            /* NULL when none */
     size_t last_repr_len;
     char *error;                /* "ExcType: message" or NULL */
+    char *refused;              /* why the runner refused the request */
     double time_ms;
     struct runner_file *files;
     size_t n_files, files_cap;

@@ -1,6 +1,7 @@
 /* sandbox.c - see sandbox.h.  The container's user is root inside with
  * only SETUID/SETGID, so the runner can drop user code to uid 10001 with
- * nothing left (see runner/PROTOCOL.md for why the runner is kept
+ * nothing left, and SETPCAP, so it can empty the bounding set of user code
+ * first (see runner/PROTOCOL.md for why the runner is kept
  * apart from the code it runs). */
 #include "config.h"
 #include "sandbox/sandbox.h"
@@ -136,7 +137,7 @@ int sandbox_create(struct docker *d, const struct conf *c,
     char *dir = run_dir(c, name), *parent = xstrdup(runner_root(c));
     char gid[24], tmp_opts[96], work_opts[128], label_inst[96];
     const char *labels[] = { "pyexec=1", label_inst, NULL };
-    const char *caps[] = { "SETUID", "SETGID", NULL };
+    const char *caps[] = { "SETUID", "SETGID", "SETPCAP", NULL };
     const char *groups[] = { gid, NULL };
     struct docker_mount mount = { dir, "/run/pyexec", false };
     struct docker_tmpfs tmpfs[2] = {

@@ -6,9 +6,11 @@ in memory).  The fork waits as root, where user code cannot reach it,
 until its first call says what it becomes: the process of one stateless
 execution, or the session interpreter.  Every call brings its own pipes, passed
 with SCM_RIGHTS, so nothing a call leaves running writes into the next
-call's output.  A call is over when the fork's report arrives; a fork that
-runs out of time or loses its client is killed, and the runner cleans the
-sandbox before the next execution.
+call's output.  A stateless execution is over when its process exits, and
+its exit status is what waitpid says, never what the program reported; a
+session call is over when the interpreter's report arrives (it lives on).
+A fork that runs out of time or loses its client is killed, and the
+runner cleans the sandbox before the next execution.
 """
 import os
 import select
@@ -46,11 +48,11 @@ class Child:
             how = self._send(req, io.child_fds, deadline)
             io.close_child_fds()
             if how is None:
-                how = io.pump(deadline, self.pidfd)
+                how = io.pump(deadline, self.pidfd, req.session)
             elapsed = time.monotonic() - start
             if how == execution.REPORTED:
-                # The program is over; the process has nothing left to do
-                # but exit (stateless) or wait for the next call (session).
+                # A session call is over; the interpreter waits for the
+                # next one.  Its status is the session's own business.
                 exit_code, sig = io.report.get("exit_code", 0), None
             else:
                 exit_code, sig = execution.wait_status(self.stop(reaper))
@@ -80,8 +82,8 @@ class Child:
         return None
 
     def finish(self, reaper):
-        """Reaps a stateless fork that reported: it exits by itself, unless
-        the program forged its report and goes on."""
+        """Reaps a stateless fork, killing it if it is still there (a
+        client that went away)."""
         if self.status is None:
             self._exits_within(EXIT_WAIT)
             self.stop(reaper)

@@ -2,16 +2,25 @@
 
 ExecutionIO owns the runner's ends of the four pipes of an execution
 (stdin, stdout, stderr, meta) and the client connection.  pump() moves
-bytes until the program reports or exits, runs out of time, or the
-client goes away: stdin is fed without blocking, stdout and stderr are
-forwarded as o/e frames up to max_output each and drained past it, and
-what the program sends on the meta pipe is checked and forwarded as i/f
-frames or kept as its report.  Everything from the pipes is untrusted.
+bytes until the program's process exits (a session call: until it
+reports), runs out of time, or the client goes away: stdin is fed without
+blocking, stdout and stderr are forwarded as o/e frames up to max_output
+each and drained past it, and what the program sends on the meta pipe is
+checked and forwarded as i/f frames or kept as its report.
+
+Everything from the pipes is untrusted, and the meta pipe is the user's
+as much as stdout is: user code may write any frame to it.  So nothing
+on it decides the verdict.  The exit status, signal, timeout and OOM kill
+come from the runner's own observation (waitpid, its clock, the cgroup),
+the drop counts from its own checks of each figure and file; the report
+only adds text about the program (last_repr, error) and whether a
+MemoryError ended a program that did fail.
 """
 import json
 import os
 import re
 import selectors
+import struct
 import time
 
 from . import frames
@@ -22,6 +31,8 @@ EXITED, REPORTED, TIMED_OUT, CLIENT_GONE = "exited", "reported", \
 CHUNK = 65536
 DRAIN_READS = 256           # reads per pipe once the execution is over
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_IHDR = struct.Struct(">I4sII")     # length, "IHDR", width, height
+MAX_PIXELS = 50_000_000                # a larger figure is dropped
 MAX_NAME = 255
 
 
@@ -63,6 +74,7 @@ class ExecutionIO:
             frames.IMAGE: lim["max_image_bytes"],
             frames.FILE: frames.FILE_NAME.size + MAX_NAME
             + lim["max_file_bytes"],
+            frames.DROPPED: 1,
             frames.META: 12 * text + 4096,
         }
 
@@ -72,14 +84,15 @@ class ExecutionIO:
             os.close(fd)
         self.child_fds = []
 
-    def pump(self, deadline, pidfd):
-        """Relays until the program's report arrives (REPORTED), the
-        process behind pidfd exits (EXITED), the deadline passes
-        (TIMED_OUT) or the client fails (CLIENT_GONE)."""
+    def pump(self, deadline, pidfd, until_report):
+        """Relays until the process behind pidfd exits (EXITED), the
+        deadline passes (TIMED_OUT) or the client fails (CLIENT_GONE); with
+        until_report (a session call, whose process lives on) also until
+        the program's report arrives (REPORTED)."""
         self.sel.register(pidfd, selectors.EVENT_READ, EXITED)
         try:
             while True:
-                if self.report is not None:
+                if until_report and self.report is not None:
                     return REPORTED
                 if self.client_gone:
                     return CLIENT_GONE
@@ -169,12 +182,25 @@ class ExecutionIO:
             self._on_image(payload)
         elif kind == frames.FILE:
             self._on_file(payload)
+        elif kind == frames.DROPPED:
+            self._on_dropped(payload)
         elif self.report is None and payload is not None:
             self.report = parse_report(payload)
 
+    def _on_dropped(self, what):
+        """The program says it did not send a figure past max_images
+        (believed only once max_images figures did arrive) or a file it
+        could not send (not a regular file, too large: the user's word,
+        about the user's own files)."""
+        if what == frames.IMAGE:
+            if self.images >= self.limits["max_images"]:
+                self.images_dropped = min(self.images_dropped + 1, 1 << 20)
+        elif what == frames.FILE:
+            self.files_dropped = min(self.files_dropped + 1, 1 << 20)
+
     def _on_image(self, png):
         if (png is None or self.images >= self.limits["max_images"]
-                or not png.startswith(PNG_SIGNATURE)):
+                or not png_fits(png)):
             self.images_dropped += 1
             return
         self.images += 1
@@ -202,7 +228,7 @@ class ExecutionIO:
 
     def result(self, **fields):
         """The r object: fields from the runner (exit_code, signal,
-        timed_out, oom, time_ms, session_reset) plus what the program
+        timed_out, oom, time_ms, session_reset) plus the text the program
         reported of itself."""
         report = self.report or {}
         last_repr = report.get("last_repr")
@@ -218,14 +244,14 @@ class ExecutionIO:
             "exit_code": fields["exit_code"],
             "signal": fields["signal"],
             "timed_out": fields["timed_out"],
-            "oom": fields["oom"] or report.get("memory_error", False),
+            # A MemoryError counts only for a program that did fail.
+            "oom": fields["oom"] or (report.get("memory_error", False)
+                                     and fields["exit_code"] not in (0, None)),
             "last_repr": last_repr,
             "error": error and _valid_unicode(error),
             "truncated": self.truncated,
-            "images_dropped": self.images_dropped
-            + report.get("images_dropped", 0),
-            "files_dropped": self.files_dropped
-            + report.get("files_dropped", 0),
+            "images_dropped": self.images_dropped,
+            "files_dropped": self.files_dropped,
             "time_ms": fields["time_ms"],
             "session_reset": fields["session_reset"],
         }
@@ -240,6 +266,18 @@ def _valid_unicode(text):
     return _SURROGATE.sub("\ufffd", text)
 
 
+def png_fits(png):
+    """A PNG (signature, then the IHDR chunk) of at most MAX_PIXELS."""
+    if not png.startswith(PNG_SIGNATURE):
+        return False
+    try:
+        _, chunk, width, height = PNG_IHDR.unpack_from(png,
+                                                       len(PNG_SIGNATURE))
+    except struct.error:
+        return False
+    return chunk == b"IHDR" and 0 < width * height <= MAX_PIXELS
+
+
 def _plain_name(name):
     return (0 < len(name.encode("utf-8", "surrogatepass")) <= MAX_NAME
             and "/" not in name and "\0" not in name
@@ -252,8 +290,6 @@ _REPORT = {
     "last_repr": (str, None),
     "error": (str, lambda v: v[:frames.ERROR_MAX]),
     "memory_error": (bool, None),
-    "images_dropped": (int, lambda v: min(max(v, 0), 1 << 20)),
-    "files_dropped": (int, lambda v: min(max(v, 0), 1 << 20)),
 }
 
 

@@ -15,6 +15,7 @@ IMAGE = b"i"
 FILE = b"f"
 RESULT = b"r"
 META = b"m"     # meta pipe only: the program's own report (a JSON object)
+DROPPED = b"d"  # meta pipe only: a figure ("i") or file ("f") not sent
 
 FILE_NAME = struct.Struct(">H")
 ERROR_MAX = 16384       # characters of the error line in a META report

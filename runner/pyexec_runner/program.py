@@ -209,38 +209,34 @@ def _error_line(e):
 
 
 class Channel:
-    """The meta pipe: figures and files within the execution's limits, then one
-    report.  A program that closed or replaced fd 3 just loses them."""
+    """The meta pipe: figures and files, then one report.  The runner
+    applies the limits and counts what it drops (user code can write to
+    this pipe too, so it is the runner's count that is trusted).  A
+    program that closed or replaced fd 3 just loses them."""
 
     def __init__(self, fd, limits):
         self.fd = fd
         self.limits = limits
-        self.images = self.files = 0
-        self.images_dropped = self.files_dropped = 0
+        self.images = 0
 
     def image(self, render):
-        """Sends render()'s PNG, unless over the limits (then it is not
-        even rendered when over the count)."""
+        """Sends render()'s PNG; past max_images only says so, rather
+        than render a figure the runner would drop."""
         if self.images >= self.limits["max_images"]:
-            self.images_dropped += 1
-            return
-        png = render()
-        if len(png) > self.limits["max_image_bytes"]:
-            self.images_dropped += 1
+            self._send(frames.DROPPED, frames.IMAGE)
             return
         self.images += 1
-        self._send(frames.IMAGE, png)
+        self._send(frames.IMAGE, render())
 
     def file(self, name, data):
-        if self.files >= self.limits["max_files"] or data is None:
-            self.files_dropped += 1
-            return
-        self.files += 1
-        self._send(frames.FILE, frames.file_payload(name, data))
+        """Sends a file; data None: one that cannot be sent."""
+        if data is None:
+            self._send(frames.DROPPED, frames.FILE)
+        else:
+            self._send(frames.FILE, frames.file_payload(name, data))
 
     def report(self, fields):
-        fields = dict(fields, images_dropped=self.images_dropped,
-                      files_dropped=self.files_dropped)
+        fields = dict(fields)
         repr_ = fields["last_repr"]
         if repr_ is not None:
             # One character more than fits tells the runner to say

@@ -2,21 +2,26 @@
 
 Theory of operation.  The runner is root without CAP_KILL or
 CAP_DAC_OVERRIDE, so it can neither signal uid 10001 nor read what 10001
-keeps in the 0700 /work.  Both tasks are done as the sandbox user, by a
-process that drops to it, kills, cleans and exits.
-
-That process must be there when it is needed most: after a fork bomb has
-used up the container's pids, fork() fails.  So a small root process, the
-zygote (forked before the runner preloads anything, so its own forks are
-cheap), always keeps one spare helper forked ahead of time.  The spare
-waits as root, where user code cannot signal it, and drops privileges only
-when told what to do.  The runner sends the zygote one command byte and
-gets one status byte back:
+keeps in the 0700 /work.  Both are done by the reaper, a small root
+process forked before the runner preloads anything, which takes the
+sandbox user's uid as its effective uid for each command and root back
+afterwards (sandbox_user.act_as_sandbox): its real and saved uids are never
+the sandbox user's, so no process of the sandbox user can signal or trace
+it, stop it half way, or answer in its place.  It needs no fork to do its
+work, so a fork bomb that used up the pids limit cannot stop it either.
+The runner sends it one command byte and gets one status byte back:
 
   k  kill every sandbox process (one pass; kill(-1) is atomic against fork)
   c  kill, wait until none is left, then empty /work, /tmp, /dev/shm and
      /dev/mqueue, remove System V IPC objects, and recreate /work/output
      and the matplotlib directory
+
+Its answer is not taken on trust either: after a clean the runner looks
+through /proc itself, and any process of the sandbox user still there
+retires the container.  While the reaper acts, a sandbox process could
+renice it or move it (those calls go by the effective uid): it checks
+afterwards that nothing of the kind happened and fails the command if it
+did.
 
 Before a `c` the runner must have reaped its own sandbox children: a
 zombie of the runner's counts as "still there".
@@ -38,11 +43,10 @@ FAILED = b"\1"
 
 CALL_TIMEOUT = 10.0     # s the runner waits for an answer
 KILL_WAIT = 5.0         # s for killed processes to be reaped by init
-FORK_RETRY = 2.0        # s of fork() retries while pids are exhausted
 
 
 class Reaper:
-    """The runner's handle on the zygote."""
+    """The runner's handle on the reaper process."""
 
     def __init__(self):
         self.pid = None
@@ -55,8 +59,16 @@ class Reaper:
 
     def clean(self):
         """Kill every sandbox process, wait for them, empty the sandbox's
-        directories.  True on success."""
-        return self._call(CLEAN)
+        directories.  True on success, which the runner checks itself: no
+        process may be left with the sandbox uid as any of its uids."""
+        if not self._call(CLEAN):
+            return False
+        left = sandbox_user.sandbox_pids()
+        if left:
+            print(f"runner: reaper: sandbox processes {sorted(left)} "
+                  "outlived the clean", file=sys.stderr)
+            return False
+        return True
 
     def _start(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -100,88 +112,39 @@ def _zygote_main(sock):
     keep = sock.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, sandbox_user.MAX_FD)
-    spare = _Spare.fork()
+    sandbox_user.leave_groups()
+    untouched = _scheduling()
     while True:
         command = sock.recv(1)
         if command not in (KILL, CLEAN):
             os._exit(0)     # the runner is gone (or confused)
-        if spare is None:
-            spare = _Spare.fork()
-        ok = spare is not None and spare.run(command)
-        # After a clean, the next execution must not find even the exiting
-        # helper: it is the sandbox user's too.  A kill's helper may exit
-        # at leisure: a clean always follows.
-        if spare is not None and command == CLEAN:
-            spare.reap()
+        ok = _run(command)
+        if _scheduling() != untouched:
+            print("runner: reaper: its scheduling was changed",
+                  file=sys.stderr)
+            ok = False
         sock.send(OK if ok else FAILED)
-        if spare is not None and command == KILL:
-            spare.reap()
-        spare = _Spare.fork()
 
 
-class _Spare:
-    """A helper forked ahead of time, waiting as root for its command.  It
-    answers before it exits, so that the zygote can answer a kill before
-    the helper is gone."""
-
-    def __init__(self, pid, command_fd, answer_fd):
-        self.pid = pid
-        self.command_fd, self.answer_fd = command_fd, answer_fd
-
-    @classmethod
-    def fork(cls):
-        """A new spare, or None when fork() keeps failing."""
-        deadline = time.monotonic() + FORK_RETRY
-        command_r, command_w = os.pipe()
-        answer_r, answer_w = os.pipe()
-        while True:
-            try:
-                pid = os.fork()
-                break
-            except BlockingIOError:     # EAGAIN: pids limit reached
-                if time.monotonic() > deadline:
-                    for fd in (command_r, command_w, answer_r, answer_w):
-                        os.close(fd)
-                    return None
-                time.sleep(0.001)
-        if pid == 0:
-            # Nothing of the zygote's, above all not its socket.
-            os.dup2(command_r, 3)
-            os.dup2(answer_w, 4)
-            os.closerange(5, sandbox_user.MAX_FD)
-            _spare_main(3, 4)
-        os.close(command_r)
-        os.close(answer_w)
-        return cls(pid, command_w, answer_r)
-
-    def run(self, command):
-        try:
-            os.write(self.command_fd, command)
-            answer = os.read(self.answer_fd, 1)     # b"" if it died
-        except OSError:
-            answer = b""
-        os.close(self.command_fd)
-        os.close(self.answer_fd)
-        return answer == OK
-
-    def reap(self):
-        os.waitpid(self.pid, 0)
+def _scheduling():
+    """What a process with our effective uid may change of us."""
+    return (os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0),
+            os.sched_getaffinity(0))
 
 
-def _spare_main(command_fd, answer_fd):
+def _run(command):
     try:
-        command = os.read(command_fd, 1)
-        if command not in (KILL, CLEAN):
-            return      # the zygote is gone
-        sandbox_user.drop_privileges()
-        ok = _kill_all(wait=command == CLEAN)
-        if ok and command == CLEAN:
-            ok = _clean()
-        os.write(answer_fd, OK if ok else FAILED)
-    except BaseException as e:
-        print(f"runner: reaper helper: {e!r}", file=sys.stderr)
-    finally:
-        os._exit(0)
+        sandbox_user.act_as_sandbox()
+        try:
+            ok = _kill_all(wait=command == CLEAN)
+            if ok and command == CLEAN:
+                ok = _clean()
+        finally:
+            sandbox_user.act_as_root()
+        return ok
+    except Exception as e:
+        print(f"runner: reaper: {e!r}", file=sys.stderr)
+        return False
 
 
 def _kill_all(wait):
@@ -198,31 +161,13 @@ def _kill_all(wait):
             return True
         if not wait:
             return True
-        if not _sandbox_pids() - {me}:
+        if not sandbox_user.sandbox_pids() - {me}:
             return True
         if time.monotonic() > deadline:
             print("runner: reaper: sandbox processes survive SIGKILL",
                   file=sys.stderr)
             return False
         time.sleep(0.001)
-
-
-def _sandbox_pids():
-    """Pids whose real uid is the sandbox user's, zombies included."""
-    pids = set()
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"Uid:"):
-                        if int(line.split()[1]) == sandbox_user.UID:
-                            pids.add(int(name))
-                        break
-        except (OSError, ValueError):
-            pass        # gone meanwhile
-    return pids
 
 
 def _clean():

@@ -1,8 +1,21 @@
 """The sandbox user and how a process becomes it.
 
-User code and the reaper's helpers run as uid/gid 10001 (PYEXEC_UID), with
-no supplementary groups: the runner's extra group is the one that opens
-/run/pyexec, and with uid 0 left behind no capability survives either.
+User code runs as uid/gid 10001 (PYEXEC_UID), with no supplementary
+groups: the runner's extra group is the one that opens /run/pyexec, and
+with uid 0 left behind no capability survives either.  Its bounding set is
+emptied first (CAP_SETPCAP), so not even a capability that could never be
+regained is listed.
+
+The reaper acts on the sandbox user's processes and files but must never
+be reachable by them.  For each command it takes the sandbox uid as its
+effective uid only (kill permission and file access go by it), with
+HELPER_UID as its real uid and 0 as its saved uid, and goes back to root
+afterwards.  The kernel lets a process signal or trace another only when
+its uids match the target's real or saved uid (and, to trace, all of
+them), so uid 10001 can do neither to the reaper at any time, and the
+reaper's kill(-1) reaches the sandbox user's processes and no root one.
+Every change of the effective uid leaves it non-dumpable, so its /proc
+entries stay root's.
 """
 import ctypes
 import os
@@ -41,6 +54,10 @@ def sandbox_uid():
 
 
 UID = GID = sandbox_uid()
+# The reaper's real uid while it acts: nothing else runs as it.
+HELPER_UID = UID + 1 if UID + 1 < 2**31 - 1 else UID - 1
+
+PR_CAPBSET_DROP = 24
 
 
 class _SockFilter(ctypes.Structure):
@@ -83,13 +100,78 @@ _FILTER = _SockFprog(len(_IO_URING_FILTER),
                      (_SockFilter * len(_IO_URING_FILTER))(*_IO_URING_FILTER))
 
 
+def _bounding_set():
+    """The capabilities in this process's bounding set, as numbers."""
+    with open("/proc/self/status", "rb") as f:
+        for line in f:
+            if line.startswith(b"CapBnd:"):
+                mask = int(line.split()[1], 16)
+                return [n for n in range(64) if mask >> n & 1]
+    raise OSError("no CapBnd in /proc/self/status")
+
+
+def empty_bounding_set():
+    """Drops every capability from the bounding set (needs CAP_SETPCAP,
+    which is dropped last); raises if one stays."""
+    caps = _bounding_set()
+    for cap in sorted(caps, key=lambda n: n == 8):     # 8: CAP_SETPCAP
+        if LIBC.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), f"prctl(PR_CAPBSET_DROP, {cap})")
+    if _bounding_set():
+        raise OSError("bounding set not empty")
+
+
+def leave_groups():
+    """The reaper's start: no supplementary groups, not dumpable."""
+    os.setgroups([])
+    if LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE)")
+
+
+def act_as_sandbox():
+    """Effective uid/gid the sandbox user's, real HELPER_UID, saved 0
+    (module comment).  Raises if it did not take."""
+    os.setresgid(HELPER_UID, GID, 0)
+    os.setresuid(HELPER_UID, UID, 0)
+    if (os.getresuid() != (HELPER_UID, UID, 0)
+            or os.getresgid() != (HELPER_UID, GID, 0)):
+        raise OSError("reaper identity did not take")
+
+
+def act_as_root():
+    """Back from act_as_sandbox (the saved uid 0 allows it)."""
+    os.setresuid(0, 0, 0)
+    os.setresgid(0, 0, 0)
+
+
+def sandbox_pids():
+    """Pids of every process with the sandbox uid as any of its real,
+    effective, saved or file-system uids, zombies included."""
+    pids = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Uid:"):
+                        if UID in map(int, line.split()[1:5]):
+                            pids.add(int(name))
+                        break
+        except (OSError, ValueError):
+            pass        # gone meanwhile
+    return pids
+
+
 def drop_privileges():
-    """Become the sandbox user for good (real, effective and saved ids).
+    """Become the sandbox user for good (real, effective and saved ids),
+    with an empty bounding set.
 
     The kernel clears the dumpable flag on a uid change, which makes
     /proc/self root's; setting it back lets the program read its own /proc
     entries.  Last, the io_uring filter.  Raises if anything did not take.
     """
+    empty_bounding_set()
     os.setgroups([])
     os.setresgid(GID, GID, GID)
     os.setresuid(UID, UID, UID)

@@ -51,6 +51,11 @@ PRELOADS = (
 )
 
 
+# Per-execution log lines only when asked: each line costs dockerd and
+# the disk under its json-file log driver more than the execution itself.
+DEBUG = bool(os.environ.get("PYEXEC_RUNNER_DEBUG"))
+
+
 def log(message):
     print(f"runner: {message}", file=sys.stderr, flush=True)
 
@@ -132,6 +137,13 @@ class Server:
     def _serve(self, conn):
         try:
             req = _read_request(conn)
+        except Refused as e:
+            # Whole but not acceptable: the host hears why (and can tell
+            # its client), and nothing ran.
+            log(f"refused a request: {e}")
+            conn.settimeout(CLIENT_TIMEOUT)
+            _send_result(conn, {"refused": str(e)})
+            return
         except (request.BadRequest, OSError) as e:
             log(f"bad request: {e}")
             return
@@ -230,11 +242,16 @@ def _rehearse():
 
 
 def _finish(conn, req, result, how):
-    log(f"execution {req.id!r}: {how}, exit {result['exit_code']}, "
-        f"signal {result['signal']}, {result['time_ms']:.1f} ms"
-        + (", session" if req.session else ""))
+    if DEBUG:
+        log(f"execution {req.id!r}: {how}, exit {result['exit_code']}, "
+            f"signal {result['signal']}, {result['time_ms']:.1f} ms"
+            + (", session" if req.session else ""))
     if how != execution.CLIENT_GONE:
         _send_result(conn, result)
+
+
+class Refused(request.BadRequest):
+    """A request received whole that request.parse refuses."""
 
 
 def _read_request(conn):
@@ -242,7 +259,11 @@ def _read_request(conn):
     (length,) = request.LENGTH.unpack(_recv_exact(conn, 4, deadline))
     if not 0 < length <= request.MAX_REQUEST:
         raise request.BadRequest(f"bad length {length}")
-    return request.parse(_recv_exact(conn, length, deadline))
+    payload = _recv_exact(conn, length, deadline)
+    try:
+        return request.parse(payload)
+    except request.BadRequest as e:
+        raise Refused(str(e)) from None
 
 
 def _recv_exact(conn, n, deadline):

@@ -237,7 +237,7 @@ def test_fork_bomb_leaves_nothing_running(atk):
         name = atk.st.container_of(j["execution_id"])
         assert wait_for(lambda: not docker.exists(name), 60)
     atk.held("container: pids limit; runner: kill(-1) as the sandbox user "
-             "from a pre-forked helper" if atk.st.isolation == "process"
+             "from the reaper" if atk.st.isolation == "process"
              else "container: pids limit; the container is removed")
 
 

@@ -130,6 +130,18 @@ def test_variables(stack):
     assert j["stdout"] == "42 ok\n"
 
 
+def test_a_variable_the_runner_refuses_is_a_400_naming_it(stack):
+    """Issue 16, finding 3: the host lets non-ASCII names through to the
+    runner's str.isidentifier(); a refusal is an answer, not a dropped
+    connection (which the record called killed)."""
+    r = stack.post("/execute", {"code": "print(1)",
+                                "variables": {"a\u20ac": 1}})
+    assert r.status == 400, r
+    assert r.json["error"] == "invalid_request", r.json
+    assert "'a\u20ac'" in r.json["detail"], r.json
+    assert run(stack, "print('next')")["stdout"] == "next\n"
+
+
 def test_unicode_and_invalid_bytes_in_output(stack):
     j = run(stack, "import sys\nprint('caf\u00e9 \u2603')\n"
                    "sys.stdout.flush()\nsys.stdout.buffer.write(b'\\xff\\n')")

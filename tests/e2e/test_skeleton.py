@@ -68,6 +68,8 @@ def test_body_over_the_cap_is_413(stack):
     (b'{"code": "x", "variables": [1]}', "variables must be"),
     (b'{"code": "x", "variables": {"1abc": 1}}', "'1abc'"),
     (b'{"code": "x", "variables": {"class": 1}}', "'class'"),
+    (b'{"code": "x", "variables": {"a": 1, "b": 2, "a": 3}}',
+     "'a' is given twice"),
     (b'{"code": "x", "test_cases": {}}', "test_cases must be an array"),
     (b'{"code": "x", "test_cases": [{"code": 1}]}', "test_cases[0].code"),
     (b'{"code": "x", "stop_on_first_failure": 1}', "stop_on_first_failure"),

@@ -20,6 +20,7 @@ def docker_flags(run_dir, memory="352m"):
     return [
         "--init", "--network", "none",
         "--cap-drop", "ALL", "--cap-add", "SETUID", "--cap-add", "SETGID",
+        "--cap-add", "SETPCAP",
         "--security-opt", "no-new-privileges", "--read-only",
         "--user", "0:0", "--group-add", str(RUN_GID),
         "--tmpfs", "/tmp:rw,size=64m,mode=1777",

@@ -104,30 +104,30 @@ def meta_frames(send):
         os.close(w)
     with os.fdopen(r, "rb") as f:
         data = f.read()
-    caps = dict.fromkeys((frames.IMAGE, frames.FILE, frames.META), 1 << 20)
+    caps = dict.fromkeys((frames.IMAGE, frames.FILE, frames.META,
+                          frames.DROPPED), 1 << 20)
     return frames.FrameReader(caps).feed(data)
 
 
-def test_channel_sends_within_the_limits_and_reports_the_rest():
+def test_channel_stops_rendering_at_max_images_and_leaves_the_rest_to_the_runner():
     def send(ch):
         ch.image(lambda: b"png")
-        ch.image(lambda: b"x" * 11)                 # over max_image_bytes
         ch.image(lambda: b"png2")
         ch.image(lambda: pytest.fail("rendered past max_images"))
         ch.file("a.txt", b"a")
-        ch.file("b.txt", b"b")                      # over max_files
         ch.file("c.txt", None)                      # unreadable
         ch.report({"exit_code": 0, "last_repr": "123456789",
                    "error": None, "memory_error": False})
     out = meta_frames(send)
-    assert out[:3] == [(frames.IMAGE, b"png"), (frames.IMAGE, b"png2"),
-                       (frames.FILE, frames.file_payload("a.txt", b"a"))]
-    kind, payload = out[3]
-    assert kind == frames.META and len(out) == 4
+    assert out[:5] == [(frames.IMAGE, b"png"), (frames.IMAGE, b"png2"),
+                       (frames.DROPPED, frames.IMAGE),
+                       (frames.FILE, frames.file_payload("a.txt", b"a")),
+                       (frames.DROPPED, frames.FILE)]
+    kind, payload = out[5]
+    assert kind == frames.META and len(out) == 6
     # One character past max_output tells the runner to say "truncated".
     assert json.loads(payload) == {"exit_code": 0, "last_repr": "123456",
-                                   "error": None, "memory_error": False,
-                                   "images_dropped": 2, "files_dropped": 2}
+                                   "error": None, "memory_error": False}
 
 
 def test_a_channel_whose_pipe_is_gone_does_not_raise():

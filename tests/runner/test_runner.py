@@ -551,6 +551,32 @@ def _raw(container, data):
     b"\xff\xff\xff\xff",                               # over 64 MiB
     b"\x00\x00\x00\x00",
     b"\x00\x00\x00\x10{not json",                      # cut short
+])
+def test_request_that_never_came_whole_is_dropped(runner, data):
+    assert _raw(runner, data) == b""
+    assert run(runner, "print('next')").out == "next\n"
+
+
+@pytest.mark.parametrize("data,why", [
+    (struct.pack(">I", 9) + b"{not json", "not JSON"),
+    (rc.encode_request({"op": "exec", "code": "1",
+                        "variables": {"a\u20ac": 1}}), "'a\u20ac'"),
+    (_framed(b'{"op": "exec", "code": "1", "variables": {"a": 1, "a": 2}}'),
+     "duplicate key 'a'"),
+])
+def test_refused_request_is_answered(runner, data, why):
+    """Issue 16, finding 3: a request received whole but refused gets an
+    r frame saying why, never a silent close; nothing runs."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(runner.socket)
+        s.sendall(data)
+        reply = rc.read_reply(s)
+    assert [k for k, _ in reply.frames] == [b"r"]
+    assert why in reply.result["refused"], reply.result
+    assert run(runner, "print('next')").out == "next\n"
+
+
+@pytest.mark.parametrize("data", [
     struct.pack(">I", 9) + b"{not json",
     struct.pack(">I", 2) + b"[]",
     rc.encode_request({"op": "exec", "code": 1}),
@@ -566,8 +592,12 @@ def _raw(container, data):
     _framed(b'{"op": "exec", "code": "1", "timeout_ms": NaN}'),
     _framed('{"op": "exec", "code": "1"}'.encode("utf-16")),
 ])
-def test_malformed_request_is_dropped(runner, data):
-    assert _raw(runner, data) == b""
+def test_malformed_request_is_refused(runner, data):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(runner.socket)
+        s.sendall(data)
+        reply = rc.read_reply(s)
+    assert list(reply.result) == ["refused"], reply.result
     assert run(runner, "print('next')").out == "next\n"
 
 

@@ -208,6 +208,8 @@ static const struct {
     { "{\"code\": \"1\", \"variables\": {\"v\": {\"k\": {\"x\": 1,"
       " \"x\": 1}}}}", RESULT_INVALID_REQUEST,
       "'v' holds an object with the key 'x' twice" },
+    { "{\"code\": \"1\", \"variables\": {\"ab\": 1, \"a\": 2, \"ab\": 3}}",
+      RESULT_INVALID_REQUEST, "'ab' is given twice" },
     { "{\"code\": \"1\", \"test_cases\": {}}", RESULT_INVALID_REQUEST,
       "test_cases must be an array of objects, not object" },
     { "{\"code\": \"1\", \"test_cases\": [1]}", RESULT_INVALID_REQUEST,
