@@ -179,6 +179,9 @@ def test_queue_limit_then_restart_runs_the_queued(make_stack):
     r = submit(st, "print('d')", callback_url="http://127.0.0.1:9/hook")
     assert r.status == 400 and "callback_allow" in r.json["detail"], r
     assert st.get("/executions/" + a).json["status"] == "queued"
+    # The waiting work shows in /status and /metrics.
+    assert st.get("/status").json["async_queued"] == 2
+    assert "\npyexec_async_queued 2\n" in st.get("/metrics").body.decode()
     st.stop_master()
     st.conf["async_executors"] = 1
     st.start_master()

@@ -16,6 +16,7 @@
 #include "http/response.h"
 #include "sandbox/queue.h"
 #include "store/store.h"
+#include "store/store_async.h"
 #include "store/store_pool.h"
 #include "store/store_sessions.h"
 
@@ -162,6 +163,13 @@ static void gauges(struct buf *b, struct request *rq, const struct stats *st)
 static void storage(struct buf *b, struct request *rq)
 {
     int64_t v;
+    long queued = store_async_waiting(rq->store);
+
+    if (queued >= 0)
+        buf_appendf(b, "# HELP pyexec_async_queued POST /executions "
+                    "waiting for an executor.\n"
+                    "# TYPE pyexec_async_queued gauge\n"
+                    "pyexec_async_queued %ld\n", queued);
 
     if (store_size(rq->store, &v) == 1)
         buf_appendf(b, "# HELP pyexec_database_bytes Size of the SQLite "

@@ -13,11 +13,13 @@
 #include "http/response.h"
 #include "sandbox/queue.h"
 #include "store/store.h"
+#include "store/store_async.h"
 #include "store/store_pool.h"
 #include "store/store_sessions.h"
 
 /* The sandbox queue (SPEC §8) and the worker pool's bounds. */
-static void queue_fields(struct jw *w, const struct conf *c)
+static void queue_fields(struct jw *w, const struct conf *c,
+                         struct store *s)
 {
     struct queue_status q;
 
@@ -29,6 +31,8 @@ static void queue_fields(struct jw *w, const struct conf *c)
     jw_double(w, q.drain_per_s, 2);
     jw_kv_int(w, "queue_max", c->queue_max);
     jw_kv_int(w, "workers_max", c->workers_max);
+    /* POST /executions waiting for an executor (SPEC §9). */
+    jw_kv_int(w, "async_queued", store_async_waiting(s));
 }
 
 void handle_status(struct request *rq)
@@ -76,7 +80,7 @@ void handle_status(struct request *rq)
                                          __ATOMIC_RELAXED));
     jw_key(w, "uptime_seconds");
     jw_double(w, (double)(wall_ms() - st->started_ms) / 1000, 1);
-    queue_fields(w, rq->conf);
+    queue_fields(w, rq->conf, rq->store);
     jw_obj_close(w);
     response_json(rq, RESULT_OK, w);
 }
