@@ -221,10 +221,10 @@ def test_leftover_cannot_stop_the_cleaner_and_answer_for_it(atk):
         for p in same_container_runs(atk, j, SPY_CHECK):
             assert p["stdout"] == clean, (n, p["stdout"], clean)
             assert secret not in p["stdout"]
-    atk.held("runner: the reaper's helper keeps a real and saved uid of "
-             "its own and is never dumpable, so no sandbox process can "
-             "stop, trace or answer for it; the root runner checks /proc "
-             "after each clean" if atk.st.isolation == "process"
+    atk.held("runner: the reaper acts with only its effective uid the "
+             "sandbox user's and is never dumpable, so no sandbox process "
+             "can stop, trace or answer for it; the root runner checks "
+             "/proc after each clean" if atk.st.isolation == "process"
              else "container: a fresh container per execution")
 
 
