@@ -111,7 +111,9 @@ static char *payload_of(struct delivery *d)
     if (d->payload)
         return xstrdup(d->payload);
     w = jw_new();
-    if (store_execution_write(db, d->execution_id, d->key_id, "", true,
+    /* Image URLs as GET /executions/{id} gives them: from public_url. */
+    if (store_execution_write(db, d->execution_id, d->key_id,
+                              cfg->public_url ? cfg->public_url : "", true,
                               w) != 1) {
         jw_free(w);
         return NULL;
