@@ -16,7 +16,7 @@ import sys
 import time
 
 from pyexec_test.fixtures import finish_stack
-from pyexec_test.stack import Stack
+from pyexec_test.stack import UNSCOPED, Stack
 from pyexec_test.webhooks import Receiver
 
 HELLO = {"code": "print('hello')"}
@@ -100,7 +100,8 @@ def main():
             while len(rx.calls) <= k:
                 time.sleep(0.001)
             arrived = rx.calls[k][0]
-            fin = st.query("SELECT finished_at FROM executions WHERE id = ?",
+            fin = st.query("SELECT finished_at FROM executions WHERE "
+                           + UNSCOPED + " = ?",
                            eid)[0][0]
             gaps.append(arrived * 1000 - fin)
         print("%-36s p50 %7.1f ms  p90 %7.1f ms  max %7.1f ms"

@@ -69,7 +69,10 @@ def test_sqlite_busy_gives_503_then_recovers(make_stack):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 def test_disk_full_gives_507_then_recovers(make_stack):
-    st = make_stack("diskfull", start=False, conf={"pool_min_idle": 1})
+    # An 8 MB disk: below any free-space floor, so none (it is the write
+    # failing that is tested here; the floor has its own test).
+    st = make_stack("diskfull", start=False, conf={"pool_min_idle": 1,
+                                                   "min_free_disk_mb": 0})
     os.makedirs(st.data, exist_ok=True)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs",
                     st.data], check=True)

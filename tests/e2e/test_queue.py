@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from pyexec_test.stack import KEY_A, KEY_B
+from pyexec_test.stack import KEY_A, KEY_B, UNSCOPED
 from pyexec_test.waits import in_background, scaled, wait_for
 
 SLEEP = "import time\ntime.sleep(%s)\nprint('done')"
@@ -113,7 +113,7 @@ def test_queue_max_gives_503_with_retry_after(make_stack, isolation):
 
 
 def queued_execution(st):
-    rows = st.query("SELECT id, worker_pid FROM executions"
+    rows = st.query("SELECT " + UNSCOPED + ", worker_pid FROM executions"
                     " WHERE status = 'queued'")
     return rows[0] if rows else None
 
