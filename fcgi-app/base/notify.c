@@ -20,13 +20,7 @@ static int fds[NOTIFY_N_FDS] = { -1, -1 };
 
 void notify_create(void)
 {
-    void *p = mmap(NULL, sizeof(*ended), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-    if (p == MAP_FAILED)
-        die("mmap of the wake-up counter failed");
-    ended = p;
-    *ended = 0;
+    ended = xmap_shared(sizeof(*ended), "the wake-up counter");
     for (int i = 0; i < NOTIFY_N_FDS; i++) {
         fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (fds[i] < 0)

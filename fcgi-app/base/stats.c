@@ -24,13 +24,7 @@ static struct stats *shared = &private_area;
 
 struct stats *stats_create(void)
 {
-    void *p = mmap(NULL, sizeof(struct stats), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-    if (p == MAP_FAILED)
-        die("mmap of the shared counters failed");
-    shared = p;
-    memset(shared, 0, sizeof(*shared));
+    shared = xmap_shared(sizeof(*shared), "the shared counters");
     shared->started_ms = wall_ms();
     shared->docker_up = -1;     /* unknown until the keeper's first ping */
     return shared;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -35,6 +36,16 @@ void *xcalloc(size_t n, size_t size)
 
     if (!p)
         oom(n * size);
+    return p;
+}
+
+void *xmap_shared(size_t n, const char *what)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        die("mmap of %s failed", what);
     return p;
 }
 

@@ -17,6 +17,9 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* n zeroed bytes shared with the processes forked after it (what names
+ * it in the error that ends the program if it cannot be made). */
+void *xmap_shared(size_t n, const char *what);
 /* Size arithmetic that aborts on overflow (git's st_add, st_mult). */
 size_t st_add(size_t a, size_t b);
 size_t st_mult(size_t a, size_t b);

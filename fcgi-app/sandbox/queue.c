@@ -61,13 +61,8 @@ static _Thread_local pid_t send_owner;
 void queue_create(void)
 {
     pthread_mutexattr_t ma;
-    void *p = mmap(NULL, sizeof(struct area), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-    if (p == MAP_FAILED)
-        die("mmap of the shared queue failed");
-    area = p;
-    memset(area, 0, sizeof(*area));
+    area = xmap_shared(sizeof(*area), "the shared queue");
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
     pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
