@@ -479,6 +479,10 @@ def test_delivery_survives_a_restart(make_stack, receiver):
     st.wait_healthy()
     eid = accepted(st, "print('later')", callback_url=rx.url)
     assert wait_for(lambda: rx.got(1), 60, 0.05)
+    # Stopped once the failed attempt is stored (an attempt cut short by
+    # the stop is retried and never stored, so it proves nothing here).
+    assert wait_for(lambda: [x for x in deliveries_after_restart(st, eid)
+                             if x["attempts"]], 60, 0.05)
     st.stop_master()
     rx.answers = [200]
     st.start_master()
