@@ -437,36 +437,41 @@ static int finish_workers(struct conf *c, char *err)
     return 0;
 }
 
-/* public_url: "http(s)://host[:port][/path]", kept without a trailing
- * '/'; metrics_key and public_url empty mean unset. */
-static int check_urls(struct conf *c, char *err)
+/* Cuts trailing '/' off s, keeping at least min characters. */
+static void strip_slashes(char *s, size_t min)
 {
-    char *u = c->public_url;
-    size_t n;
+    size_t n = strlen(s);
 
-    if (c->metrics_key && !*c->metrics_key) {
-        free(c->metrics_key);
-        c->metrics_key = NULL;
+    while (n > min && s[n - 1] == '/')
+        s[--n] = '\0';
+}
+
+/* For the keys whose empty value means unset. */
+static void unset_if_empty(char **field)
+{
+    if (*field && !**field) {
+        free(*field);
+        *field = NULL;
     }
-    if (c->runner_dir && !*c->runner_dir) {
-        free(c->runner_dir);
-        c->runner_dir = NULL;
-    }
+}
+
+/* public_url ("http(s)://host[:port][/path]", kept without a trailing
+ * '/'), metrics_key and runner_dir: empty means unset. */
+static int check_exposure(struct conf *c, char *err)
+{
+    char *u;
+
+    unset_if_empty(&c->metrics_key);
+    unset_if_empty(&c->runner_dir);
+    unset_if_empty(&c->public_url);
     if (c->runner_dir && c->runner_dir[0] != '/') {
         err_set(err, "runner_dir: '%s' is not an absolute path",
                 c->runner_dir);
         return -1;
     }
-    if (u && !*u) {
-        free(u);
-        c->public_url = NULL;
+    if (!(u = c->public_url))
         return 0;
-    }
-    if (!u)
-        return 0;
-    n = strlen(u);
-    while (n && u[n - 1] == '/')
-        u[--n] = '\0';
+    strip_slashes(u, 0);
     if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
         || strpbrk(u, " \t\"<>\\") || strlen(strstr(u, "//") + 2) == 0) {
         err_set(err, "public_url: '%s' is not an http:// or https:// URL",
@@ -478,10 +483,7 @@ static int check_urls(struct conf *c, char *err)
 
 static int finish(struct conf *c, char *err)
 {
-    size_t n = strlen(c->data_dir);
-
-    while (n > 1 && c->data_dir[n - 1] == '/')
-        c->data_dir[--n] = '\0';
+    strip_slashes(c->data_dir, 1);
     if (c->data_dir[0] != '/') {
         char cwd[4096], *abs;
 
@@ -535,7 +537,7 @@ static int finish(struct conf *c, char *err)
         free(c->allowed_origins);
         c->allowed_origins = NULL;
     }
-    return check_urls(c, err);
+    return check_exposure(c, err);
 }
 
 static int load(struct conf *c, const char *text, const char *name,

@@ -164,7 +164,8 @@ static bool admit(struct execution_ctx *ctx)
 static void record_failure(struct execution_ctx *ctx)
 {
     struct execution_done d = { .status = "failed",
-                                .error = ctx->res->detail };
+                                .error = ctx->res->detail,
+                                .callback = ctx->er->callback_url != NULL };
 
     store_execution_finish(ctx->app->store, ctx->key->id, ctx->er->id, &d);
     stats_count_execution(execution_status_index("failed"));
@@ -553,7 +554,7 @@ static void finish_record(struct execution_ctx *ctx)
         buf_cstr(&r->out), r->out.len, buf_cstr(&r->err), r->err.len,
         result_text ? result_text : "", result_len, r->truncated,
         r->time_ms / 1000, res->error_text, res->tests_json, NULL, timings,
-        NULL,
+        NULL, ctx->er->callback_url != NULL,
     };
     struct jw *w = NULL;
 

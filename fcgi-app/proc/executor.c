@@ -57,7 +57,9 @@ static void on_term(int sig)
 static void fail_unparsable(struct app *app, const char *key_id,
                             const char *id, const char *why)
 {
-    struct execution_done d = { .status = "failed", .error = why };
+    /* Whether it had a callback_url is in the record, not here. */
+    struct execution_done d = { .status = "failed", .error = why,
+                                .callback = true };
 
     log_warn("async execution %s can't run: %s", id, why);
     store_execution_finish(app->store, key_id, id, &d);

@@ -255,6 +255,15 @@ char *store_col_dup(sqlite3_stmt *st, int i)
     return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i));
 }
 
+void store_cols_json(struct jw *w, sqlite3_stmt *st,
+                     const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++) {
+        jw_key(w, names[i]);
+        store_col_json(w, st, i, false);
+    }
+}
+
 void store_col_json(struct jw *w, sqlite3_stmt *st, int i, bool is_json)
 {
     const char *text;

@@ -14,11 +14,12 @@ struct store;
 /* Room for a key id ("key_" and 10 hex digits, "cfg_" and 12,
  * "anonymous") with its NUL. */
 #define STORE_KEY_ID_LEN 48
-/* How executions.id and images.execution_id hold a client's id: scoped
- * by its key (key ids have no '/').  SQL that reads the id back strips
- * the scope with STORE_UNSCOPED. */
+/* How executions.id, and every column naming an execution elsewhere,
+ * hold a client's id: scoped by its key (key ids have no '/').  SQL that
+ * reads the id back strips the scope with STORE_UNSCOPED_COL(column). */
 #define STORE_SCOPED_ID_LEN (STORE_KEY_ID_LEN + 1 + 72)
-#define STORE_UNSCOPED "substr(id, length(key_id) + 2)"
+#define STORE_UNSCOPED_COL(col) "substr(" col ", length(key_id) + 2)"
+#define STORE_UNSCOPED STORE_UNSCOPED_COL("id")
 /* Writes "<key_id>/<id>" into out (truncated to fit: ids are at most 64
  * characters, key ids under STORE_KEY_ID_LEN). */
 void store_scoped_id(const char *key_id, const char *id,

@@ -19,6 +19,16 @@ static enum result roll_back(struct store *s)
     return r;
 }
 
+long store_async_waiting(struct store *s)
+{
+    int64_t n;
+
+    if (store_int(s, store_stmt(s, "SELECT count(*) FROM async_queue"
+                                   " WHERE claimed_by IS NULL"), &n) < 0)
+        return -1;
+    return (long)n;
+}
+
 enum result store_async_submit(struct store *s, const struct async_submit *a)
 {
     const struct execution_new *e = a->e;
@@ -27,8 +37,7 @@ enum result store_async_submit(struct store *s, const struct async_submit *a)
 
     if (store_begin(s) < 0)
         return store_last_error(s);
-    if (store_int(s, store_stmt(s, "SELECT count(*) FROM async_queue"
-                                   " WHERE claimed_by IS NULL"), &n) < 0)
+    if ((n = store_async_waiting(s)) < 0)
         return roll_back(s);
     if (n >= a->max_queued) {
         store_rollback(s);
@@ -77,7 +86,7 @@ int store_async_claim(struct store *s, int pid, struct async_claim *out)
         return -1;
     rc = store_row(s, store_stmt(s,
         "SELECT execution_id, key_id, body, base_url,"
-        " substr(execution_id, length(key_id) + 2) FROM async_queue a"
+        " " STORE_UNSCOPED_COL("execution_id") " FROM async_queue a"
         " WHERE claimed_by IS NULL ORDER BY (SELECT count(*)"
         " FROM async_queue b WHERE b.key_id = a.key_id"
         " AND b.claimed_by IS NOT NULL), seq LIMIT 1"), row_to_claim, out);
@@ -151,16 +160,6 @@ int store_async_recover(struct store *s, bool all)
             rc = release_claims(s, pids[i], &interrupted);
     free(pids);
     return rc < 0 ? -1 : interrupted;
-}
-
-long store_async_waiting(struct store *s)
-{
-    int64_t n;
-
-    if (store_int(s, store_stmt(s, "SELECT count(*) FROM async_queue"
-                                   " WHERE claimed_by IS NULL"), &n) < 0)
-        return -1;
-    return (long)n;
 }
 
 int store_async_unclaim(struct store *s, const char *execution_id)

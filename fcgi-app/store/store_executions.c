@@ -127,9 +127,10 @@ int store_execution_finish(struct store *s, const char *key_id,
     char sid[STORE_SCOPED_ID_LEN];
 
     store_scoped_id(key_id, id, sid);
-    /* The webhook is queued after the record is final; a crash between
-     * the two is caught by the deliverer's sweep. */
-    return STORE_RUN(s, "UPDATE executions SET status = ?, finished_at = ?,"
+    /* The webhook is queued after the record is final, and only for an
+     * execution that may have one (no extra statement on every finish);
+     * a crash between the two is caught by the deliverer's sweep. */
+    if (STORE_RUN(s, "UPDATE executions SET status = ?, finished_at = ?,"
                         " exit_code = ?, signal = ?, stdout = ?, stderr = ?,"
                         " result_text = ?, truncated = ?, execution_time = ?,"
                         " error = ?, test_results = ?, violations = ?,"
@@ -142,8 +143,9 @@ int store_execution_finish(struct store *s, const char *key_id,
                      V_INT(d->truncated), V_DOUBLE(d->execution_time),
                      V_TEXT(d->error), V_TEXT(d->test_results),
                      V_TEXT(d->violations), V_TEXT(d->timings),
-                     V_TEXT(d->result), V_TEXT(sid)) < 0 ? -1
-        : store_delivery_add_ended(s, sid) < 0 ? -1 : 0;
+                     V_TEXT(d->result), V_TEXT(sid)) < 0)
+        return -1;
+    return d->callback ? store_delivery_add_ended(s, sid) : 0;
 }
 
 int store_execution_interrupt_pid(struct store *s, int pid)

@@ -70,6 +70,7 @@ struct execution_done {
     const char *violations;     /* JSON */
     const char *timings;        /* JSON */
     const char *result;         /* JSON: the /execute reply, if kept */
+    bool callback;              /* it may have a callback_url: queue it */
 };
 int store_execution_finish(struct store *s, const char *key_id,
                            const char *id, const struct execution_done *d);

@@ -123,6 +123,10 @@ int store_step_done(struct store *s, sqlite3_stmt *st);
  * is JSON we wrote, spliced in as it is. */
 struct jw;
 void store_col_json(struct jw *w, sqlite3_stmt *st, int i, bool is_json);
+/* Writes columns 0 .. n-1 as the members names[0 .. n-1] of an object
+ * the caller has opened. */
+void store_cols_json(struct jw *w, sqlite3_stmt *st,
+                     const char *const *names, int n);
 /* Column text as a new string (NULL for SQL NULL), or copied into
  * dst[size] ("" for NULL), cut to fit. */
 char *store_col_dup(sqlite3_stmt *st, int i);

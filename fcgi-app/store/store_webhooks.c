@@ -90,8 +90,9 @@ int store_delivery_take(struct store *s, int64_t now_ms, int max,
     *out = NULL;
     if (store_begin(s) < 0)
         return -1;
-    n = store_rows(s, STORE_PREPARE(s, "SELECT id, substr(execution_id,"
-                                       " length(key_id) + 2), key_id,"
+    n = store_rows(s, STORE_PREPARE(s, "SELECT id, "
+                                       STORE_UNSCOPED_COL("execution_id")
+                                       ", key_id,"
                                        " url, attempts, payload"
                                        " FROM webhook_deliveries"
                                        " WHERE state = 'pending'"
@@ -161,10 +162,7 @@ static void attempt_to_json(sqlite3_stmt *st, void *arg)
     };
 
     jw_obj_open(w);
-    for (int i = 0; i < (int)ARRAY_SIZE(names); i++) {
-        jw_key(w, names[i]);
-        store_col_json(w, st, i, false);
-    }
+    store_cols_json(w, st, names, (int)ARRAY_SIZE(names));
     jw_obj_close(w);
 }
 
@@ -175,11 +173,9 @@ static void delivery_to_json(sqlite3_stmt *st, void *arg)
         "webhook_id", "url", "state", "next_attempt_at", "created_at",
     };
 
+    /* Left open: store_delivery_write adds the attempts. */
     jw_obj_open(w);
-    for (int i = 0; i < (int)ARRAY_SIZE(names); i++) {
-        jw_key(w, names[i]);
-        store_col_json(w, st, i, false);
-    }
+    store_cols_json(w, st, names, (int)ARRAY_SIZE(names));
 }
 
 int store_delivery_write(struct store *s, const char *execution_id,
