@@ -264,17 +264,6 @@ static void reap_claim(const struct pool_container *c, void *arg)
     store_pool_retire(s, c->name);
 }
 
-static void drop_dead_waiter(int pid, void *arg)
-{
-    struct store *s = arg;
-
-    if (pid_dead(pid)) {
-        store_wait_drop_pid(s, pid);
-        if (store_execution_interrupt_pid(s, pid) > 0)
-            notify_ended_bump();
-    }
-}
-
 /* Workers that died queueing (the master dropped their places): their
  * executions won't finish. */
 static void interrupt_dead_waiters(struct store *s)
@@ -445,7 +434,6 @@ static void tick(struct keeper *k)
         k->next_ping = now + PING_EVERY_MS;
     }
     store_pool_each(k->s, "claimed", reap_claim, k->s);
-    store_wait_pids(k->s, drop_dead_waiter, k->s);
     interrupt_dead_waiters(k->s);
     store_session_each(k->s, wall_ms() - cfg->session_idle_timeout * 1000,
                        end_idle_session, k->s);

@@ -1,6 +1,6 @@
 /* store_pool.h - the containers table (every sandbox container we made,
- * and who holds it) and the waiters table (first-come first-served queues
- * shared by all workers).  A claim is one UPDATE, so two workers can never
+ * and who holds it; the queue for them is sandbox/queue.h).  A claim is
+ * one UPDATE, so two workers can never
  * hold the same container, and a claim names its pid, so a crashed
  * worker's container is found and removed. */
 #ifndef PYEXEC_STORE_POOL_H
@@ -74,19 +74,5 @@ int store_pool_each(struct store *s, const char *state,
  * *out, 0 when none is idle, -1. */
 int store_pool_evict_oldest_owned(struct store *s,
                                   struct pool_container *out);
-
-/* Queues.  enter returns the ticket (seq) or -1. */
-int64_t store_wait_enter(struct store *s, const char *queue, int pid);
-int store_wait_leave(struct store *s, int64_t seq);
-/* 1 and the head's ticket and pid, 0 when the queue is empty, -1. */
-int store_wait_head(struct store *s, const char *queue, int64_t *seq,
-                    int *pid);
-/* Number of waiters in queue, or -1. */
-int store_wait_count(struct store *s, const char *queue);
-/* Removes every ticket of pid (a worker that died). */
-int store_wait_drop_pid(struct store *s, int pid);
-/* Calls cb with each distinct waiting pid; for the keeper's sweep. */
-int store_wait_pids(struct store *s, void (*cb)(int pid, void *arg),
-                    void *arg);
 
 #endif
