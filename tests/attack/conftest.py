@@ -43,7 +43,7 @@ def attack_stack(request):
     try:
         st.start()
         st.wait_healthy(120)
-        st.first_children = set(st.children())
+        st.first_helpers = set(st.helpers())
         yield st
     finally:
         finish_stack(st)

@@ -253,6 +253,20 @@ class Stack:
                              capture_output=True, text=True).stdout
         return [int(p) for p in out.split()]
 
+    def helpers(self):
+        """pids of the master's children other than workers (keeper,
+        executors, deliverer): the pool grows and shrinks its workers
+        under load, these stay for the master's life."""
+        out = []
+        for pid in self.children():
+            try:
+                with open("/proc/%d/comm" % pid) as f:
+                    if f.read().strip() != "pyexec-worker":
+                        out.append(pid)
+            except FileNotFoundError:
+                pass
+        return out
+
     @property
     def db_path(self):
         return os.path.join(self.data, "pyexec.db")
