@@ -10,6 +10,7 @@
 #include "base/util.h"
 #include "exec/execution.h"
 #include "exec/execution_request.h"
+#include "exec/interpreter.h"
 #include "policy/policy.h"
 
 char *render_runner_call(const struct conf *c,
@@ -38,6 +39,10 @@ char *render_runner_call(const struct conf *c,
      * after the call would only take CPU from the next one. */
     jw_key(w, "keep_warm");
     jw_bool(w, p->in_session || c->isolation == ISOLATION_PROCESS);
+    /* Sessions always get the heavy one (a later call may import). */
+    jw_kv_str(w, "interpreter",
+              !p->in_session && interpreter_is_light(p->code.p, p->code.len)
+              ? "light" : "heavy");
     jw_obj_close(w);
     out = xstrdup(jw_text(w, len));
     jw_free(w);
@@ -59,11 +64,34 @@ void render_violations(const struct policy_result *pr, int test_index,
     }
 }
 
+/* The timings object, and the interpreter the runner forked the
+ * program from (stored with them: it is what they depend on most). */
+static void write_timings_object(const struct execution_result *res,
+                                 struct jw *w)
+{
+    jw_obj_open(w);
+    jw_key(w, "queue_ms");
+    jw_double(w, res->queue_ms, 3);
+    jw_key(w, "sandbox_ms");
+    jw_double(w, res->sandbox_ms, 3);
+    jw_key(w, "run_ms");
+    jw_double(w, res->run_ms, 3);
+    jw_key(w, "total_ms");
+    jw_double(w, res->total_ms, 3);
+    if (res->reply.interpreter)
+        jw_kv_str(w, "interpreter", res->reply.interpreter);
+    jw_obj_close(w);
+}
+
 char *render_timings(const struct execution_result *res)
 {
-    return xasprintf("{\"queue_ms\":%.3f,\"sandbox_ms\":%.3f,"
-                     "\"run_ms\":%.3f,\"total_ms\":%.3f}", res->queue_ms,
-                     res->sandbox_ms, res->run_ms, res->total_ms);
+    struct jw *w = jw_new();
+    char *out;
+
+    write_timings_object(res, w);
+    out = xstrdup(jw_text(w, NULL));
+    jw_free(w);
+    return out;
 }
 
 /* What the program did: status, output, exit, time, the last value. */
@@ -143,21 +171,6 @@ static void write_tests(const struct execution_request *er,
     jw_obj_close(w);
 }
 
-static void write_timings(const struct execution_result *res, struct jw *w)
-{
-    jw_key(w, "timings");
-    jw_obj_open(w);
-    jw_key(w, "queue_ms");
-    jw_double(w, res->queue_ms, 3);
-    jw_key(w, "sandbox_ms");
-    jw_double(w, res->sandbox_ms, 3);
-    jw_key(w, "run_ms");
-    jw_double(w, res->run_ms, 3);
-    jw_key(w, "total_ms");
-    jw_double(w, res->total_ms, 3);
-    jw_obj_close(w);
-}
-
 void render_execution(const struct execution_request *er,
                       const struct execution_result *res,
                       const char *base_url, struct jw *w)
@@ -191,6 +204,7 @@ void render_execution(const struct execution_request *er,
         jw_kv_bool(w, "session_reset", res->session_reset);
         jw_kv_bool(w, "session_created", res->session_created);
     }
-    write_timings(res, w);
+    jw_key(w, "timings");
+    write_timings_object(res, w);
     jw_obj_close(w);
 }

@@ -34,7 +34,8 @@ char *render_runner_call(const struct conf *c,
 void render_violations(const struct policy_result *pr, int test_index,
                        struct jw *w);
 
-/* {"queue_ms", "sandbox_ms", "run_ms", "total_ms"}: a new string. */
+/* {"queue_ms", "sandbox_ms", "run_ms", "total_ms", "interpreter"}: a new
+ * string. */
 char *render_timings(const struct execution_result *res);
 
 /* The reply of /execute for a run that happened (res->result is

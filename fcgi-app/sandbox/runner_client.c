@@ -144,6 +144,10 @@ static int parse_result(struct frame_parser *fp, char *err)
     v = json_get(j, "time_ms");
     if (v && v->type == JSON_NUMBER && v->number >= 0)
         r->time_ms = v->number;
+    v = json_get(j, "interpreter");
+    if (v && v->type == JSON_STRING)
+        r->interpreter = strcmp(v->str, "light") == 0 ? "light"
+                         : strcmp(v->str, "heavy") == 0 ? "heavy" : NULL;
     v = json_get(j, "images_dropped");
     if (v && v->type == JSON_NUMBER && v->is_integer && v->integer >= 0)
         r->images_dropped += (int)(v->integer > 100000 ? 100000 : v->integer);

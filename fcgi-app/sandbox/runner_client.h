@@ -42,6 +42,7 @@ struct runner_reply {
     char *error;                /* "ExcType: message" or NULL */
     char *refused;              /* why the runner refused the request */
     double time_ms;
+    const char *interpreter;    /* "light", "heavy" or NULL (unsaid) */
     struct runner_file *files;
     size_t n_files, files_cap;
     int images_dropped, files_dropped;

@@ -12,6 +12,8 @@ runner.py (the container's command) only calls server.main().  The modules:
   program       the sandbox user's side: process set-up, running the code,
                 figures and files (runs in the forked child, never in the
                 runner)
+  zygote        the light interpreter: forks for code that imports none
+                of the heavy packages, forked before the runner loads them
   reaper        kills sandbox processes and empties the sandbox's directories
   sandbox_user  the sandbox user and the privilege drop, shared by the above
 

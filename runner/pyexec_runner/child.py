@@ -26,15 +26,28 @@ KILL_WAIT = 5.0     # s before giving up on a fork that will not die
 
 
 class Child:
-    def __init__(self):
-        ours, theirs = socket.socketpair()
-        self.pid = os.fork()
-        if self.pid == 0:
-            program.serve(theirs.detach())
-        theirs.close()
-        self.ctrl = ours
-        self.pidfd = os.pidfd_open(self.pid)
+    def __init__(self, zygote=None):
+        """A fork of the runner, or with zygote one of the light
+        interpreter's, whose wait status the zygote reports."""
+        self.zygote = zygote
+        if zygote is None:
+            ours, theirs = socket.socketpair()
+            self.pid = os.fork()
+            if self.pid == 0:
+                program.serve(theirs.detach())
+            theirs.close()
+            self.ctrl = ours
+            self.pidfd = os.pidfd_open(self.pid)
+        else:
+            forked = zygote.fork()
+            if forked is None:
+                raise OSError("the zygote could not fork")
+            self.pid, self.ctrl, self.pidfd = forked
         self.status = None      # wait status, once reaped
+
+    @property
+    def interpreter(self):
+        return "heavy" if self.zygote is None else "light"
 
     def execute(self, client, req, reaper):
         """Runs req in this fork.  Returns (result, how).  Unless req is a
@@ -63,6 +76,7 @@ class Child:
                                time_ms=round(elapsed * 1000, 3),
                                session_reset=req.session
                                and how != execution.REPORTED)
+            result["interpreter"] = self.interpreter
             return result, how
         finally:
             io.close()
@@ -112,6 +126,14 @@ class Child:
         return bool(ready)
 
     def _reap(self):
-        _, self.status = os.waitpid(self.pid, 0)
+        if self.zygote is None:
+            _, self.status = os.waitpid(self.pid, 0)
+        else:
+            try:
+                self.status = self.zygote.wait(self.pid)
+            except OSError as e:
+                # Killed above, and the zygote that would reap it is gone
+                # with it: the clean must not trust this sandbox.
+                raise execution.Fatal(str(e)) from None
         self.ctrl.close()
         os.close(self.pidfd)

@@ -76,7 +76,7 @@ class Reaper:
         if pid == 0:
             try:
                 ours.close()
-                _zygote_main(theirs)
+                _reaper_main(theirs)
             finally:
                 os._exit(1)
         theirs.close()
@@ -108,7 +108,7 @@ class Reaper:
         self._start()
 
 
-def _zygote_main(sock):
+def _reaper_main(sock):
     keep = sock.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, sandbox_user.MAX_FD)

@@ -25,7 +25,7 @@ LIMITS = {
 STRINGS = {"id": 128, "code": MAX_REQUEST, "stdin": MAX_REQUEST}
 FIELDS = {
     "exec": {"op", "id", "code", "stdin", "variables", "session",
-             "keep_warm", *LIMITS},
+             "keep_warm", "interpreter", *LIMITS},
     "ping": {"op", "id"},
     "reset": {"op", "id"},
 }
@@ -47,6 +47,9 @@ class Request:
         self.variables = fields.get("variables") or {}
         self.session = fields.get("session", False)
         self.keep_warm = fields.get("keep_warm", True)
+        # Sessions always get the heavy one: a later call may import.
+        self.light = (fields.get("interpreter") == "light"
+                      and not self.session)
         for name, (default, lo, hi) in LIMITS.items():
             setattr(self, name, min(max(fields.get(name, default), lo), hi))
 
@@ -98,6 +101,9 @@ def _check(name, value):
     elif name in ("session", "keep_warm"):
         if type(value) is not bool:
             raise BadRequest(f"{name} must be a boolean")
+    elif name == "interpreter":
+        if value not in ("light", "heavy"):
+            raise BadRequest("interpreter must be \"light\" or \"heavy\"")
     elif name == "variables":
         _check_variables(value)
 

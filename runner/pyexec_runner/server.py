@@ -6,8 +6,10 @@ process besides docker-init.  It runs as uid 0 with CAP_SETUID and
 CAP_SETGID only, so it cannot read the sandbox user's files or signal its
 processes (the reaper does both, as that user), and nothing the sandbox
 user runs can signal it.  It serves one connection at a time.  While idle it
-keeps a fork of itself ready for the next execution (child.py), and imports the
-heavy modules one by one, so that forks inherit them.
+imports the heavy modules one by one, so that forks inherit them, and keeps
+two forks ready for the next execution (child.py): one of itself, and one
+of the zygote (zygote.py), the light interpreter forked before the heavy
+imports, for code the host found to import none of them.
 It never trusts a request beyond its checks, never waits on a client
 without a timeout, and when it cannot make the sandbox clean again it
 exits rather than serve the next execution in a dirty one.
@@ -24,6 +26,7 @@ import traceback
 from . import execution, frames, request, sandbox_user
 from .child import Child
 from .reaper import Reaper
+from .zygote import Zygote
 
 SOCKET_DIR = "/run/pyexec"
 SOCKET_PATH = SOCKET_DIR + "/runner.sock"
@@ -61,13 +64,15 @@ def log(message):
 
 
 class Server:
-    def __init__(self, listener, reaper):
+    def __init__(self, listener, reaper, zygote):
         self.listener = listener
         self.reaper = reaper
+        self.zygote = zygote
         self.to_preload = list(PRELOADS)
         self.preloaded = []
         self.last_execution = time.monotonic()
         self.standby = None     # a Child for the next execution
+        self.light_standby = None   # a Child of the zygote, the same
         self.session = None     # the Child serving the session
         self.dirty = False      # a session left state behind
         self.keep_warm = True   # more executions may come: preload, fork ahead
@@ -80,6 +85,8 @@ class Server:
                 conn, _ = self.listener.accept()
                 with conn:
                     self._serve(conn)
+            elif self._should_fork_light():
+                self._fork_light_standby()
             elif self._should_fork():
                 self._fork_standby()
             elif self._should_preload():
@@ -106,13 +113,37 @@ class Server:
         self.standby = None
         return child
 
+    def _should_fork_light(self):
+        # Not held back by the preloading: the zygote has none of it.
+        return (self.light_standby is None and self.session is None
+                and self.zygote.alive and self.keep_warm)
+
+    def _fork_light_standby(self):
+        try:
+            self.light_standby = Child(self.zygote)
+        except OSError as e:
+            log(f"no light standby: {e}")
+
+    def _take(self, light):
+        """The fork for a stateless execution: a light one when asked
+        for and the zygote can give one, else a heavy one."""
+        if light and (self.light_standby or self.zygote.alive):
+            child, self.light_standby = self.light_standby, None
+            if child is not None:
+                return child
+            try:
+                return Child(self.zygote)
+            except OSError as e:
+                log(f"light fork failed, forking heavy: {e}")
+        return self._take_standby()
+
     def _should_preload(self):
         # A session interpreter has its own copy of the runner already;
         # importing more here would only cost CPU.
         return bool(self.to_preload) and self.session is None
 
     def _idle_timeout(self):
-        if self._should_fork():
+        if self._should_fork_light() or self._should_fork():
             return 0.0
         if not self._should_preload():
             return None
@@ -157,7 +188,8 @@ class Server:
             self.to_preload = []
         try:
             if req.op == "ping":
-                _send_result(conn, {"ok": True, "preloaded": self.preloaded})
+                _send_result(conn, {"ok": True, "preloaded": self.preloaded,
+                                    "light": self.zygote.alive})
             elif req.op == "reset":
                 self._reset()
                 _send_result(conn, {"ok": True})
@@ -173,7 +205,7 @@ class Server:
     def _exec_stateless(self, conn, req):
         if self.dirty:
             self._reset()
-        child = self._take_standby()
+        child = self._take(req.light)
         try:
             result, how = child.execute(conn, req, self.reaper)
             _finish(conn, req, result, how)
@@ -181,7 +213,9 @@ class Server:
             conn.close()    # the host need not wait for the cleaning
             # The next fork first: the kernel tears the old one down
             # meanwhile.
-            if self._should_fork():
+            if self._should_fork_light():
+                self._fork_light_standby()
+            elif self._should_fork():
                 self._fork_standby()
             child.finish(self.reaper)
             self._clean()
@@ -328,7 +362,9 @@ def main():
     reaper = Reaper()
     if not reaper.clean():
         sys.exit("runner: cannot prepare the sandbox")
-    server = Server(_listen(), reaper)
+    # Before the listener and any heavy import: neither is the zygote's.
+    zygote = Zygote()
+    server = Server(_listen(), reaper, zygote)
     log(f"ready, pid {os.getpid()}, sandbox uid {sandbox_user.UID}")
     try:
         server.serve_forever()

@@ -5,6 +5,8 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from pyexec_test import docker
 from pyexec_test.stack import KEY_A, KEY_B
 from pyexec_test.waits import in_background, scaled, wait_for, wait_for_status
@@ -218,3 +220,34 @@ def test_stop_removes_a_container_the_table_does_not_know(make_stack):
         assert docker.instance_containers(st.iid) == []
     finally:
         subprocess.run(["docker", "rm", "-f", stray], capture_output=True)
+
+
+@pytest.mark.parametrize("isolation", ["process", "container"])
+def test_light_and_heavy_interpreters(make_stack, isolation):
+    """Code that names no heavy package forks from the runner's light
+    interpreter; the reply and the record say which one ran it."""
+    st = make_stack("interp-" + isolation,
+                    conf={"pool_min_idle": 1, "isolation": isolation,
+                          "policy": "off"})
+    st.wait_healthy()
+
+    def interpreter(code, **kw):
+        r = st.execute(code, **kw)
+        assert r.status == 200 and r.json["status"] == "completed", r
+        rec = st.get("/executions/" + r.json["execution_id"]).json
+        assert rec["timings"]["interpreter"] \
+            == r.json["timings"]["interpreter"]
+        return r.json["stdout"], r.json["timings"]["interpreter"]
+
+    assert interpreter("print('hi')") == ("hi\n", "light")
+    assert interpreter("import numpy as np\nprint(np.arange(3).sum())") \
+        == ("3\n", "heavy")
+    assert interpreter("from pandas import Series\nprint(len(Series([1])))") \
+        == ("1\n", "heavy")
+    # A name built at run time: the light path loads it on demand.
+    assert interpreter("import importlib\n"
+                       "m = importlib.import_module('nu' + 'mpy')\n"
+                       "print(m.int64(6) * 7)") == ("42\n", "light")
+    r = st.execute("import sys\nprint('numpy' in sys.modules)",
+                   session_id="interp-" + isolation)
+    assert r.status == 200 and r.json["timings"]["interpreter"] == "heavy"

@@ -28,6 +28,16 @@ def test_an_exec_request_with_every_field():
                           "max_file_bytes": 5}
 
 
+def test_light_only_when_asked_and_never_for_a_session():
+    assert parse({"op": "exec", "code": "1"}).light is False
+    assert parse({"op": "exec", "code": "1", "interpreter": "heavy"}
+                 ).light is False
+    assert parse({"op": "exec", "code": "1", "interpreter": "light"}
+                 ).light is True
+    assert parse({"op": "exec", "code": "1", "interpreter": "light",
+                  "session": True}).light is False
+
+
 def test_defaults_fill_in_what_is_not_sent():
     r = parse({"op": "exec", "code": "1"})
     assert (r.id, r.stdin, r.variables) == ("", b"", {})
@@ -80,6 +90,10 @@ def test_limits_are_clamped_to_their_range(name, lo, hi):
      "must be an integer"),
     (b'{"op": "exec", "code": "1", "session": 1}', "must be a boolean"),
     (b'{"op": "exec", "code": "1", "keep_warm": 0}', "must be a boolean"),
+    (b'{"op": "exec", "code": "1", "interpreter": "fast"}',
+     'interpreter must be "light" or "heavy"'),
+    (b'{"op": "exec", "code": "1", "interpreter": null}',
+     'interpreter must be "light" or "heavy"'),
     (b'{"op": "exec", "code": "1", "variables": [1]}',
      "variables must be an object"),
     (b'{"op": "exec", "code": "1", "variables": {"1x": 1}}',

@@ -52,6 +52,7 @@ def test_hello(runner):
         "last_repr": None, "error": None, "truncated": False,
         "images_dropped": 0, "files_dropped": 0,
         "time_ms": r["time_ms"], "session_reset": False,
+        "interpreter": "heavy",
     }
     assert [kind for kind, _ in r.frames] == [b"o", b"r"]
 
