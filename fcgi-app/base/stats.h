@@ -40,6 +40,9 @@ struct stats {
     struct stats_hist latency[PHASE_COUNT];
     uint64_t docker_errors;
     uint64_t containers_created, containers_removed;
+    /* Containers asked for, by kind: the keeper makes each kind of warm
+     * container in proportion to these (container isolation). */
+    uint64_t demand_light, demand_heavy;
     int pool_initialized;       /* the pool reached pool_min_idle once */
     int docker_up;              /* keeper's last ping: 1 up, 0 down,
                                  * -1 not yet */

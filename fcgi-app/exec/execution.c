@@ -17,6 +17,7 @@
 #include "base/stats.h"
 #include "base/util.h"
 #include "exec/execution_request.h"
+#include "exec/interpreter.h"
 #include "exec/render.h"
 #include "policy/policy.h"
 #include "sandbox/app.h"
@@ -182,6 +183,19 @@ static const char *pool_key(const struct execution_ctx *ctx)
 }
 
 /* A sandbox for this call: the session's, or one from the pool. */
+/* Whether er's programs want the heavy interpreter (exec/interpreter.h):
+ * its code or a test case's names a heavy package. */
+static bool wants_heavy(const struct execution_request *er)
+{
+    if (!interpreter_is_light(er->code, er->code_len))
+        return true;
+    for (size_t i = 0; i < er->n_tests; i++)
+        if (er->tests[i].code
+            && !interpreter_is_light(er->tests[i].code, er->tests[i].code_len))
+            return true;
+    return false;
+}
+
 static enum result acquire(struct execution_ctx *ctx, struct held *h,
                            double *waited)
 {
@@ -201,8 +215,8 @@ static enum result acquire(struct execution_ctx *ctx, struct held *h,
         res->session_reset = h->session.reset;
         *waited = h->session.waited_ms;
     } else {
-        r = pool_acquire(ctx->app, pool_key(ctx), er->memory_mb, &h->lease,
-                         waited, err);
+        r = pool_acquire(ctx->app, pool_key(ctx), er->memory_mb,
+                         wants_heavy(er), &h->lease, waited, err);
     }
     if (r != RESULT_OK)
         fail(res, r, "%s", err);
@@ -237,8 +251,8 @@ static enum result replace_sandbox(struct execution_ctx *ctx, struct held *h)
     } else {
         app->queue_key = ctx->key->id;
         pool_release(app, &h->lease, NULL, false);
-        r = pool_acquire(app, pool_key(ctx), er->memory_mb, &h->lease,
-                         &waited, err);
+        r = pool_acquire(app, pool_key(ctx), er->memory_mb, wants_heavy(er),
+                         &h->lease, &waited, err);
         if (r != RESULT_OK)
             h->lease.name[0] = '\0';    /* nothing held any more */
     }

@@ -70,6 +70,7 @@ struct task {
     char name[SANDBOX_NAME_LEN];
     char docker_id[DOCKER_ID_LEN + 8];
     long memory_mb;
+    bool heavy;
 };
 
 static const struct conf *cfg;
@@ -127,7 +128,7 @@ static bool push_task(const struct task *t)
 
 static void do_create(struct docker *d, struct store *s, struct task *t)
 {
-    struct sandbox_spec spec = { instance, t->name, t->memory_mb };
+    struct sandbox_spec spec = { instance, t->name, t->memory_mb, t->heavy };
     char err[ERR_LEN];
     double t0 = now_ms();
 
@@ -230,7 +231,14 @@ struct keeper {
     struct docker *d;
     bool docker_up;
     double next_ping, next_orphans, next_purge;
+    /* Recent demand for heavy containers, as a share of all, and the
+     * demand counters (stats.h) it was last updated from. */
+    double heavy_share;
+    uint64_t seen_light, seen_heavy;
 };
+
+/* How fast heavy_share follows demand: the weight of one request. */
+#define DEMAND_WEIGHT 0.1
 
 static void queue_removal(const struct pool_container *c, void *arg)
 {
@@ -294,14 +302,49 @@ static void end_idle_session(const struct session_row *r, void *arg)
     store_session_delete(s, r->key_id, r->id);
 }
 
+/* Folds the requests since the last call into heavy_share: an average
+ * over about the last 1 / DEMAND_WEIGHT requests. */
+static void follow_demand(struct keeper *k)
+{
+    const struct stats *st = stats_get();
+    uint64_t light = __atomic_load_n(&st->demand_light, __ATOMIC_RELAXED);
+    uint64_t heavy = __atomic_load_n(&st->demand_heavy, __ATOMIC_RELAXED);
+    uint64_t n = light - k->seen_light + heavy - k->seen_heavy;
+    double keep = 1;
+
+    /* (1 - DEMAND_WEIGHT)^n; past 64 requests the old share is gone. */
+    for (uint64_t i = 0; i < n && i < 64; i++)
+        keep *= 1 - DEMAND_WEIGHT;
+    if (n > 0)
+        k->heavy_share = keep * k->heavy_share
+                         + (1 - keep) * (double)(heavy - k->seen_heavy) / n;
+    k->seen_light = light;
+    k->seen_heavy = heavy;
+}
+
+/* Whether the next container to make should be heavy: in process
+ * isolation always (a key keeps it for many executions); in container
+ * isolation while fewer of the unbound ones idle or coming are heavy
+ * than recent demand asks for.  Either kind runs any code. */
+static bool next_is_heavy(const struct keeper *k, int heavy_have,
+                          int all_wanted)
+{
+    if (cfg->isolation == ISOLATION_PROCESS)
+        return true;
+    return heavy_have < (int)(all_wanted * k->heavy_share + 0.5);
+}
+
 static void fill(struct keeper *k)
 {
     struct pool_counts pc;
     int waiting = queue_depth();
-    int live, want;
+    int live, want, heavy_have, all_wanted;
 
     if (store_pool_count(k->s, &pc) < 0 || waiting < 0)
         return;
+    follow_demand(k);
+    heavy_have = pc.idle_heavy + pc.creating_heavy;
+    all_wanted = (int)cfg->pool_min_idle + waiting;
     live = pc.total - pc.retiring;
     if (pc.idle >= cfg->pool_min_idle)
         stats_get()->pool_initialized = 1;
@@ -322,8 +365,10 @@ static void fill(struct keeper *k)
         memset(&t, 0, sizeof(t));
         t.kind = TASK_CREATE;
         t.memory_mb = cfg->default_memory_mb;
+        t.heavy = next_is_heavy(k, heavy_have, all_wanted);
         sandbox_new_name(instance, t.name);
-        if (store_pool_insert(k->s, t.name, t.memory_mb, "creating") < 0)
+        if (store_pool_insert(k->s, t.name, t.memory_mb, "creating",
+                              t.heavy) < 0)
             break;
         if (!push_task(&t)) {
             store_pool_delete(k->s, t.name);
@@ -331,6 +376,7 @@ static void fill(struct keeper *k)
         }
         live++;
         want--;
+        heavy_have += t.heavy;
     }
 }
 
@@ -490,6 +536,8 @@ void keeper_run(const struct keeper_args *a)
     cfg = a->conf;
     signals_set(stops, on_stop);
     memset(&k, 0, sizeof(k));
+    /* Until requests say otherwise, every warm container preloads. */
+    k.heavy_share = 1;
     k.s = store_open(cfg->database, cfg->busy_timeout_ms, false, err);
     k.d = k.s ? docker_open(cfg->docker_host, err) : NULL;
     if (!k.s || !k.d) {

@@ -23,6 +23,7 @@
 struct claim_ctx {
     struct app *app;
     const char *key;
+    bool heavy;
     struct lease *out;
 };
 
@@ -39,7 +40,8 @@ static int try_claim(void *arg)
 {
     struct claim_ctx *cc = arg;
     struct pool_container pc;
-    int rc = store_pool_claim(cc->app->store, (int)getpid(), cc->key, &pc);
+    int rc = store_pool_claim(cc->app->store, (int)getpid(), cc->key,
+                              cc->heavy, &pc);
 
     if (rc == 1)
         pool_lease_fill(cc->out, &pc);
@@ -48,13 +50,13 @@ static int try_claim(void *arg)
 
 /* Pool disabled: this request makes, starts and waits for its own
  * container. */
-static enum result cold_start(struct app *app, long memory_mb,
+static enum result cold_start(struct app *app, long memory_mb, bool heavy,
                               struct lease *out, char *err)
 {
     struct docker *d = app_docker(app);
     const struct conf *c = app->conf;
     struct sandbox_spec spec = { store_instance_id(app->store), out->name,
-                                 memory_mb };
+                                 memory_mb, heavy };
 
     if (!d) {
         err_set(err, "cannot open the Docker client");
@@ -64,7 +66,8 @@ static enum result cold_start(struct app *app, long memory_mb,
     sandbox_new_name(spec.instance, out->name);
     out->memory_mb = memory_mb;
     out->cold = true;
-    if (store_pool_insert(app->store, out->name, memory_mb, "claimed") < 0
+    if (store_pool_insert(app->store, out->name, memory_mb, "claimed",
+                          heavy) < 0
         || store_pool_set_state(app->store, out->name, "claimed") < 0) {
         err_set(err, "database: %s", store_last_message(app->store));
         return store_last_error(app->store);
@@ -134,15 +137,18 @@ static enum result wait_turn(struct app *app, struct claim_ctx *cc,
 }
 
 enum result pool_acquire(struct app *app, const char *key, long memory_mb,
-                         struct lease *out, double *waited_ms, char *err)
+                         bool heavy, struct lease *out, double *waited_ms,
+                         char *err)
 {
     const struct conf *c = app->conf;
-    struct claim_ctx cc = { app, key, out };
+    struct claim_ctx cc = { app, key, heavy, out };
     double start = now_ms();
     enum result r;
     int rc;
 
     *waited_ms = 0;
+    stats_add(heavy ? &stats_get()->demand_heavy : &stats_get()->demand_light,
+              1);
     /* Fast path: nobody is queueing and a container is idle. */
     if (queue_depth() == 0) {
         rc = try_claim(&cc);
@@ -156,7 +162,7 @@ enum result pool_acquire(struct app *app, const char *key, long memory_mb,
         }
     }
     if (c->pool_min_idle == 0)
-        return cold_start(app, memory_mb, out, err);
+        return cold_start(app, memory_mb, heavy, out, err);
     if (stats_get()->docker_up == 0) {
         err_set(err, "Docker is unreachable; no sandbox can start");
         return RESULT_DOCKER_DOWN;

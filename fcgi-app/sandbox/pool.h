@@ -27,14 +27,18 @@ struct lease {
 /* Fills l from the container's row. */
 void pool_lease_fill(struct lease *l, const struct pool_container *pc);
 
-/* Takes a container that allows memory_mb.  key binds it in process
- * isolation (NULL in container isolation); the queue's turns go by
- * app->queue_key.  *waited_ms is the time spent queueing.  RESULT_OK,
+/* Takes a container that allows memory_mb, of the kind heavy says when
+ * one is idle (a heavy one preloads numpy, pandas and matplotlib; a light
+ * one does not, and is cheaper to make), else of the other kind: both
+ * run any code.  key binds it in process isolation (NULL in container
+ * isolation); the queue's turns go by app->queue_key.  *waited_ms is the
+ * time spent queueing.  RESULT_OK,
  * RESULT_NO_SANDBOX (nothing free within queue_wait, the queue full at
  * queue_max, the client gone, or a cold start failed), RESULT_DOCKER_DOWN
  * or the database's reason, with err. */
 enum result pool_acquire(struct app *app, const char *key, long memory_mb,
-                         struct lease *out, double *waited_ms, char *err);
+                         bool heavy, struct lease *out, double *waited_ms,
+                         char *err);
 
 /* Why no sandbox can be had now: RESULT_DOCKER_DOWN when the keeper's
  * last ping failed, else RESULT_NO_SANDBOX. */

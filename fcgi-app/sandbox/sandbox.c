@@ -139,6 +139,8 @@ int sandbox_create(struct docker *d, const struct conf *c,
     const char *labels[] = { "pyexec=1", label_inst, NULL };
     const char *caps[] = { "SETUID", "SETGID", "SETPCAP", NULL };
     const char *groups[] = { gid, NULL };
+    /* runner/PROTOCOL.md: a light container never preloads. */
+    const char *env[] = { spec->heavy ? NULL : "PYEXEC_PRELOAD=0", NULL };
     struct docker_mount mount = { dir, "/run/pyexec", false };
     struct docker_tmpfs tmpfs[2] = {
         { "/tmp", tmp_opts }, { "/work", work_opts },
@@ -169,6 +171,7 @@ int sandbox_create(struct docker *d, const struct conf *c,
     o.labels = labels;
     o.cap_add = caps;
     o.group_add = groups;
+    o.env = env;
     o.mounts = &mount;
     o.n_mounts = 1;
     o.tmpfs = tmpfs;

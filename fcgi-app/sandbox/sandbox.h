@@ -28,6 +28,7 @@ struct sandbox_spec {
     const char *instance;
     const char *name;
     long memory_mb;
+    bool heavy;                 /* its runner preloads the heavy packages */
 };
 
 /* The label of every container of instance ("pyexec.instance=<id>"),

@@ -65,7 +65,9 @@ static enum result new_container(struct app *app, struct session_call *sc,
 {
     struct lease *l = sc->lease;
     double waited;
-    enum result r = pool_acquire(app, NULL, sc->memory_mb, l, &waited, err);
+    /* A session's calls run in the heavy interpreter. */
+    enum result r = pool_acquire(app, NULL, sc->memory_mb, true, l, &waited,
+                                 err);
 
     if (r != RESULT_OK)
         return r;

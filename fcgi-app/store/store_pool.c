@@ -10,21 +10,22 @@
 
 #define POOL_COLS "name, coalesce(docker_id, ''), state,"                   \
     " coalesce(owner_key, ''), memory_mb, uses, coalesce(claimed_by, 0),"   \
-    " created_at, coalesce(ready_at, 0), coalesce(claimed_at, 0)"
+    " created_at, coalesce(ready_at, 0), coalesce(claimed_at, 0), heavy"
 
 /* The columns of POOL_COLS, in order. */
 #define CONTAINER(X, T) X(T, TEXT, name) X(T, TEXT, docker_id) \
     X(T, TEXT, state) X(T, TEXT, owner_key) X(T, INT, memory_mb) \
     X(T, INT, uses) X(T, INT, claimed_by) X(T, INT, created_at) \
-    X(T, INT, ready_at) X(T, INT, claimed_at)
+    X(T, INT, ready_at) X(T, INT, claimed_at) X(T, INT, heavy)
 STORE_READER(row_to_container, struct pool_container, CONTAINER)
 
 int store_pool_insert(struct store *s, const char *name, long memory_mb,
-                      const char *state)
+                      const char *state, bool heavy)
 {
     return STORE_RUN(s, "INSERT INTO containers (name, state, created_at,"
-                        " memory_mb) VALUES (?, ?, ?, ?)", V_TEXT(name),
-                     V_TEXT(state), V_INT(wall_ms()), V_INT(memory_mb));
+                        " memory_mb, heavy) VALUES (?, ?, ?, ?, ?)",
+                     V_TEXT(name), V_TEXT(state), V_INT(wall_ms()),
+                     V_INT(memory_mb), V_INT(heavy));
 }
 
 int store_pool_set_docker_id(struct store *s, const char *name,
@@ -61,16 +62,16 @@ int store_pool_delete(struct store *s, const char *name)
                      V_TEXT(name));
 }
 
-int store_pool_claim(struct store *s, int pid, const char *key,
+int store_pool_claim(struct store *s, int pid, const char *key, bool heavy,
                      struct pool_container *out)
 {
     return store_row(s, STORE_PREPARE(s,
         "UPDATE containers SET state = 'claimed', claimed_by = ?1,"
         " claimed_at = ?2 WHERE name = (SELECT name FROM containers"
         " WHERE state = 'idle' AND (owner_key IS NULL OR owner_key = ?3)"
-        " ORDER BY owner_key IS NULL, ready_at LIMIT 1)"
-        " RETURNING " POOL_COLS, V_INT(pid), V_INT(wall_ms()), V_TEXT(key)),
-        row_to_container, out);
+        " ORDER BY owner_key IS NULL, heavy != ?4, ready_at LIMIT 1)"
+        " RETURNING " POOL_COLS, V_INT(pid), V_INT(wall_ms()), V_TEXT(key),
+        V_INT(heavy)), row_to_container, out);
 }
 
 int store_pool_return(struct store *s, const char *name, const char *key)
@@ -108,28 +109,32 @@ static void row_to_counts(sqlite3_stmt *st, void *out)
     struct pool_counts *c = out;
     const char *state = (const char *)sqlite3_column_text(st, 0);
     int n = sqlite3_column_int(st, 2);
+    bool heavy = sqlite3_column_int(st, 3);
 
     c->total += n;
-    if (strcmp(state, "creating") == 0)
+    if (strcmp(state, "creating") == 0) {
         c->creating += n;
-    else if (strcmp(state, "idle") == 0 && sqlite3_column_int(st, 1))
+        c->creating_heavy += heavy ? n : 0;
+    } else if (strcmp(state, "idle") == 0 && sqlite3_column_int(st, 1)) {
         c->idle_owned += n;
-    else if (strcmp(state, "idle") == 0)
+    } else if (strcmp(state, "idle") == 0) {
         c->idle += n;
-    else if (strcmp(state, "claimed") == 0)
+        c->idle_heavy += heavy ? n : 0;
+    } else if (strcmp(state, "claimed") == 0) {
         c->claimed += n;
-    else if (strcmp(state, "session") == 0)
+    } else if (strcmp(state, "session") == 0) {
         c->session += n;
-    else if (strcmp(state, "retiring") == 0)
+    } else if (strcmp(state, "retiring") == 0) {
         c->retiring += n;
+    }
 }
 
 int store_pool_count(struct store *s, struct pool_counts *c)
 {
     memset(c, 0, sizeof(*c));
     return store_each_row(s, store_stmt(s, "SELECT state, owner_key IS NOT"
-                                           " NULL, count(*) FROM containers"
-                                           " GROUP BY 1, 2"),
+                                           " NULL, count(*), heavy FROM"
+                                           " containers GROUP BY 1, 2, 4"),
                           row_to_counts, c);
 }
 

@@ -22,12 +22,15 @@ struct pool_container {
     int uses;
     int claimed_by;
     int64_t created_at, ready_at, claimed_at;
+    long heavy;                 /* it preloads the heavy packages */
 };
 
 struct pool_counts {
     int creating;
     int idle;                   /* not bound to a key */
     int idle_owned;             /* process mode: bound to a key */
+    int idle_heavy;             /* of idle: those that preload */
+    int creating_heavy;         /* of creating: the same */
     int claimed;
     int session;
     int retiring;
@@ -35,7 +38,7 @@ struct pool_counts {
 };
 
 int store_pool_insert(struct store *s, const char *name, long memory_mb,
-                      const char *state);
+                      const char *state, bool heavy);
 int store_pool_set_docker_id(struct store *s, const char *name,
                              const char *docker_id);
 /* creating -> idle, ready now. */
@@ -47,9 +50,10 @@ int store_pool_delete(struct store *s, const char *name);
 
 /* Claims the idle container that has waited longest, for pid.  With key
  * (process isolation) one already bound to that key is preferred, then an
- * unbound one; without key only unbound ones qualify.  1 and *out filled,
+ * unbound one; without key only unbound ones qualify.  Among those, one
+ * of the kind asked for (heavy or light) comes first.  1 and *out filled,
  * 0 when none is idle, -1 on error. */
-int store_pool_claim(struct store *s, int pid, const char *key,
+int store_pool_claim(struct store *s, int pid, const char *key, bool heavy,
                      struct pool_container *out);
 /* Hands a claimed container back: idle again, bound to key, one more use
  * (process isolation).  A row retired meanwhile stays retiring. */

@@ -68,7 +68,11 @@ class Server:
         self.listener = listener
         self.reaper = reaper
         self.zygote = zygote
-        self.to_preload = list(PRELOADS)
+        # A light container (PYEXEC_PRELOAD=0) serves code that needs
+        # none of the heavy modules: it neither loads them nor keeps a
+        # fork of itself ready, only the zygote's.
+        self.heavy = os.environ.get("PYEXEC_PRELOAD") != "0"
+        self.to_preload = list(PRELOADS) if self.heavy else []
         self.preloaded = []
         self.last_execution = time.monotonic()
         self.standby = None     # a Child for the next execution
@@ -96,7 +100,7 @@ class Server:
         # Not while modules are still to come: the fork would lack them.
         # Until then executions fork on demand.
         return (self.standby is None and self.session is None
-                and not self.to_preload and self.keep_warm)
+                and not self.to_preload and self.keep_warm and self.heavy)
 
     def _fork_standby(self):
         try:

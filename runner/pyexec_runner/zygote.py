@@ -19,6 +19,7 @@ ends, reaps it and sends its wait status: the status comes from waitpid in
 a process user code cannot touch, as for the runner's own forks.  If the
 zygote is gone the runner forks heavy processes for everything.
 """
+import gc
 import os
 import select
 import socket
@@ -120,6 +121,12 @@ def _main(sock):
     keep = sock.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, sandbox_user.MAX_FD)
+    # What every fork would load or build on its way is built here once,
+    # and the collector is kept off it, as in the runner after preloading:
+    # a fork copies each page it writes to.
+    program._warm_up()
+    gc.collect()
+    gc.freeze()
     forks = {}      # pidfd -> pid
     while True:
         ready, _, _ = select.select([sock, *forks], [], [])

@@ -251,3 +251,33 @@ def test_light_and_heavy_interpreters(make_stack, isolation):
     r = st.execute("import sys\nprint('numpy' in sys.modules)",
                    session_id="interp-" + isolation)
     assert r.status == 200 and r.json["timings"]["interpreter"] == "heavy"
+
+
+def test_container_mode_keeps_each_kind_as_demand_asks(make_stack):
+    """Light demand makes light containers (no preloading, cheaper), heavy
+    demand heavy ones; either kind runs any code."""
+    st = make_stack("kinds", conf={"pool_min_idle": 1, "policy": "off"})
+    st.wait_healthy()
+
+    def idle_kinds():
+        s = st.get("/status").json
+        return s["idle_workers_in_pool"], s["idle_heavy"]
+
+    # Until requests say otherwise, containers preload.
+    assert wait_for(lambda: idle_kinds() == (1, 1), scaled(60)), idle_kinds()
+    for _ in range(8):
+        r = st.execute("print('x')")
+        assert r.status == 200 and r.json["stdout"] == "x\n", r
+    assert wait_for(lambda: idle_kinds() == (1, 0), scaled(60)), idle_kinds()
+    light = st.containers("idle")
+    assert len(light) == 1 and "PYEXEC_PRELOAD=0" in docker.env(light[0])
+    # Heavy code in the light container: it imports what it needs.
+    r = st.execute("import numpy\nprint(numpy.arange(4).sum())")
+    assert r.status == 200 and r.json["stdout"] == "6\n", r
+    assert st.container_of(r.json["execution_id"]) == light[0]
+    assert r.json["timings"]["interpreter"] == "heavy"
+    r = st.execute("import pandas\nprint(pandas.Series([1, 2]).sum())")
+    assert r.status == 200 and r.json["stdout"] == "3\n", r
+    assert wait_for(lambda: idle_kinds() == (1, 1), scaled(60)), idle_kinds()
+    heavy = st.containers("idle")
+    assert "PYEXEC_PRELOAD=0" not in docker.env(heavy[0])

@@ -2,6 +2,7 @@
 CLI.  A test only ever touches the containers of its own pyexec instance
 (label pyexec.instance=<id>) or ones it made itself: dockerd is shared."""
 
+import json
 import subprocess
 
 
@@ -52,3 +53,9 @@ def live_restore():
     """Whether dockerd keeps containers running while it restarts."""
     out = _docker("info", "--format", "{{.LiveRestoreEnabled}}").stdout
     return out.strip() == "true"
+
+
+def env(name):
+    """The environment a container was created with ("K=V" strings)."""
+    out = _docker("inspect", "--format", "{{json .Config.Env}}", name)
+    return json.loads(out.stdout or "[]") or []

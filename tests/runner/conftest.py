@@ -24,8 +24,8 @@ def container_factory():
         pytest.skip(reason)
     made = []
 
-    def make(memory="352m", wait=True):
-        c = Container(memory)
+    def make(memory="352m", wait=True, env=()):
+        c = Container(memory, env)
         made.append(c)
         if wait:
             c.wait_ready()

@@ -33,7 +33,7 @@ def docker_flags(run_dir, memory="352m"):
 
 
 class Container:
-    def __init__(self, memory="352m"):
+    def __init__(self, memory="352m", env=()):
         self.name = f"pyexec-test-{uuid.uuid4().hex[:12]}"
         self.run_dir = tempfile.mkdtemp(prefix="pyexec-run-")
         os.chown(self.run_dir, 0, RUN_GID)
@@ -41,7 +41,8 @@ class Container:
         self.socket = os.path.join(self.run_dir, "runner.sock")
         self.started = time.monotonic()
         subprocess.run(["docker", "run", "-d", "--name", self.name,
-                        *docker_flags(self.run_dir, memory), IMAGE],
+                        *docker_flags(self.run_dir, memory),
+                        *(f for e in env for f in ("-e", e)), IMAGE],
                        check=True, stdout=subprocess.DEVNULL)
 
     def wait_ready(self):

@@ -3,10 +3,12 @@ host marks `"interpreter": "light"` fork from the zygote, with the same
 verdicts, limits and clean-up as the heavy forks.  Shares one container
 with the module, like test_runner.py: every execution must find it clean.
 """
+import time
+
 import pytest
 
 import runner_client as rc
-from pyexec_test.waits import wait_for
+from pyexec_test.waits import scaled, wait_for
 from test_runner import SANDBOX_PIDS, UID_OF, assert_png, ping
 
 
@@ -145,3 +147,21 @@ def test_identity_capabilities_and_descriptors_as_heavy(runner):
                                       "0000000000000000 0000000000000000"]
     # No descriptor of the zygote's (its socket to the runner) is left.
     assert r.out == rc.execute(runner.socket, code).out
+
+
+def test_a_light_container_never_preloads(container_factory):
+    c = container_factory(env=["PYEXEC_PRELOAD=0"])
+    try:
+        r = light(c, "print('hi')")
+        assert (r.out, r["interpreter"]) == ("hi\n", "light")
+        # Heavy code still runs: it imports what it needs.
+        r = rc.execute(c.socket, "import numpy\nprint(numpy.arange(4).sum())")
+        assert (r.out, r.err) == ("6\n", "")
+        # Longer than a heavy container takes to start preloading.
+        time.sleep(scaled(3))
+        assert ping(c) == []
+        r = rc.execute(c.socket, "import sys\nprint('pandas' in sys.modules)",
+                       interpreter="heavy")
+        assert (r.out, r["interpreter"]) == ("False\n", "heavy")
+    finally:
+        c.remove()

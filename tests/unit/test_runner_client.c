@@ -120,16 +120,25 @@ static void test_result_fields(void **state)
         const char *json;
         int signal;
         bool timed_out, oom, session_reset, has_exit_code;
+        const char *interpreter;
     } cases[] = {
         { "{\"signal\": 9, \"exit_code\": null}", 9, false, false, false,
-          false },
-        { "{\"signal\": 200}", 0, false, false, false, false },
+          false, NULL },
+        { "{\"signal\": 200}", 0, false, false, false, false, NULL },
         { "{\"signal\": -1, \"exit_code\": 1.5}", 0, false, false, false,
-          false },
+          false, NULL },
         { "{\"timed_out\": true, \"oom\": 1}", 0, true, false, false,
-          false },
+          false, NULL },
         { "{\"oom\": true, \"session_reset\": true, \"exit_code\": 137}", 0,
-          false, true, true, true },
+          false, true, true, true, NULL },
+        { "{\"interpreter\": \"light\"}", 0, false, false, false, false,
+          "light" },
+        { "{\"interpreter\": \"heavy\"}", 0, false, false, false, false,
+          "heavy" },
+        /* Only the two names: anything else is not passed on. */
+        { "{\"interpreter\": \"<b>\"}", 0, false, false, false, false,
+          NULL },
+        { "{\"interpreter\": 1}", 0, false, false, false, false, NULL },
     };
 
     (void)state;
@@ -146,6 +155,10 @@ static void test_result_fields(void **state)
         assert_int_equal(r.oom, cases[i].oom);
         assert_int_equal(r.session_reset, cases[i].session_reset);
         assert_int_equal(r.has_exit_code, cases[i].has_exit_code);
+        if (cases[i].interpreter)
+            assert_string_equal(r.interpreter, cases[i].interpreter);
+        else
+            assert_null(r.interpreter);
         runner_reply_release(&r);
         buf_release(&b);
     }

@@ -69,7 +69,13 @@ static const char *state_of(struct store *s, const char *name)
 
 static void add(struct store *s, const char *name, const char *state)
 {
-    assert_int_equal(store_pool_insert(s, name, 256, state), 0);
+    assert_int_equal(store_pool_insert(s, name, 256, state, true), 0);
+}
+
+static void add_kind(struct store *s, const char *name, bool heavy)
+{
+    assert_int_equal(store_pool_insert(s, name, 256, "creating", heavy), 0);
+    assert_int_equal(store_pool_set_ready(s, name), 0);
 }
 
 static void test_retire_unbound_spares_sessions(void **state)
@@ -106,7 +112,7 @@ static void test_return_after_retire_stays_retired(void **state)
     struct pool_container c;
 
     add(f->s, "c1", "idle");
-    assert_int_equal(store_pool_claim(f->s, 42, "k1", &c), 1);
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", true, &c), 1);
     assert_string_equal(c.name, "c1");
     assert_int_equal(store_pool_retire(f->s, "c1"), 0);
     assert_int_equal(store_pool_return(f->s, "c1", "k1"), 0);
@@ -119,13 +125,52 @@ static void test_return_of_a_claim_makes_it_idle(void **state)
     struct pool_container c;
 
     add(f->s, "c1", "idle");
-    assert_int_equal(store_pool_claim(f->s, 42, "k1", &c), 1);
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", true, &c), 1);
     assert_string_equal(state_of(f->s, "c1"), "claimed");
     assert_int_equal(store_pool_return(f->s, "c1", "k1"), 0);
     assert_int_equal(store_pool_get(f->s, "c1", &c), 1);
     assert_string_equal(c.state, "idle");
     assert_string_equal(c.owner_key, "k1");
     assert_int_equal(c.uses, 1);
+}
+
+static void test_a_claim_prefers_the_kind_asked_for(void **state)
+{
+    struct fixture *f = *state;
+    struct pool_container c;
+    struct pool_counts n;
+
+    add_kind(f->s, "light", false);
+    add_kind(f->s, "heavy", true);
+    add(f->s, "made", "creating");
+    assert_int_equal(store_pool_count(f->s, &n), 0);
+    assert_int_equal(n.idle, 2);
+    assert_int_equal(n.idle_heavy, 1);
+    assert_int_equal(n.creating, 1);
+    assert_int_equal(n.creating_heavy, 1);
+    /* The kind asked for, though the other waited longer... */
+    assert_int_equal(store_pool_claim(f->s, 42, NULL, true, &c), 1);
+    assert_string_equal(c.name, "heavy");
+    assert_true(c.heavy);
+    /* ...and the other kind rather than none. */
+    assert_int_equal(store_pool_claim(f->s, 42, NULL, true, &c), 1);
+    assert_string_equal(c.name, "light");
+    assert_false(c.heavy);
+    assert_int_equal(store_pool_claim(f->s, 42, NULL, false, &c), 0);
+}
+
+static void test_a_keys_own_container_comes_before_the_kind(void **state)
+{
+    struct fixture *f = *state;
+    struct pool_container c;
+
+    add_kind(f->s, "heavy", true);
+    add_kind(f->s, "light", false);
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", false, &c), 1);
+    assert_string_equal(c.name, "light");
+    assert_int_equal(store_pool_return(f->s, "light", "k1"), 0);
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", true, &c), 1);
+    assert_string_equal(c.name, "light");
 }
 
 int main(void)
@@ -137,6 +182,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_return_after_retire_stays_retired,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_claim_prefers_the_kind_asked_for,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_keys_own_container_comes_before_the_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_return_of_a_claim_makes_it_idle,
                                         setup, teardown),
     };

@@ -138,9 +138,11 @@ static void gauges(struct buf *b, struct request *rq, const struct stats *st)
                     "pyexec_pool_containers{state=\"idle_bound\"} %d\n"
                     "pyexec_pool_containers{state=\"claimed\"} %d\n"
                     "pyexec_pool_containers{state=\"session\"} %d\n"
-                    "pyexec_pool_containers{state=\"retiring\"} %d\n",
+                    "pyexec_pool_containers{state=\"retiring\"} %d\n"
+                    "# TYPE pyexec_pool_idle_heavy gauge\n"
+                    "pyexec_pool_idle_heavy %d\n",
                     pc.creating, pc.idle, pc.idle_owned, pc.claimed,
-                    pc.session, pc.retiring);
+                    pc.session, pc.retiring, pc.idle_heavy);
     buf_appendf(b, "# TYPE pyexec_sessions gauge\npyexec_sessions %d\n",
                 store_session_count(rq->store));
     buf_appendf(b, "# TYPE pyexec_docker_up gauge\npyexec_docker_up %d\n"

@@ -61,6 +61,9 @@ void handle_status(struct request *rq)
     jw_int(w, pc.idle + pc.idle_owned + pc.claimed + pc.session);
     jw_kv_int(w, "busy_workers", pc.claimed + pc.session);
     jw_kv_int(w, "idle_workers_in_pool", pc.idle + pc.idle_owned);
+    /* Unbound idle containers that preload numpy, pandas and matplotlib
+     * (the others are light: issue 15). */
+    jw_kv_int(w, "idle_heavy", pc.idle_heavy);
     jw_kv_bool(w, "is_initializing", !st->pool_initialized);
     jw_kv_int(w, "starting_workers", pc.creating);
     jw_kv_int(w, "sessions", sessions);
