@@ -215,8 +215,8 @@ static enum result acquire(struct execution_ctx *ctx, struct held *h,
         res->session_reset = h->session.reset;
         *waited = h->session.waited_ms;
     } else {
-        r = pool_acquire(ctx->app, pool_key(ctx), er->memory_mb,
-                         wants_heavy(er), &h->lease, waited, err);
+        r = pool_acquire(ctx->app, pool_key(ctx), er->memory_mb, ctx->heavy,
+                         &h->lease, waited, err);
     }
     if (r != RESULT_OK)
         fail(res, r, "%s", err);
@@ -251,7 +251,7 @@ static enum result replace_sandbox(struct execution_ctx *ctx, struct held *h)
     } else {
         app->queue_key = ctx->key->id;
         pool_release(app, &h->lease, NULL, false);
-        r = pool_acquire(app, pool_key(ctx), er->memory_mb, wants_heavy(er),
+        r = pool_acquire(app, pool_key(ctx), er->memory_mb, ctx->heavy,
                          &h->lease, &waited, err);
         if (r != RESULT_OK)
             h->lease.name[0] = '\0';    /* nothing held any more */
@@ -368,7 +368,8 @@ static void run_test_case(struct execution_ctx *ctx, const struct lease *l,
     buf_append(&code, t->code, t->code_len);
     {
         struct program p = { { code.data, code.len },
-                             { t->stdin_data, t->stdin_len }, false };
+                             { t->stdin_data, t->stdin_len }, false,
+                             !ctx->heavy };
 
         e = call_runner(ctx, &p, l, &r, &status, err);
     }
@@ -422,7 +423,8 @@ static bool run_code(struct execution_ctx *ctx, struct held *h)
     struct execution_result *res = ctx->res;
     struct program p = { { er->code, er->code_len },
                          { er->stdin_data, er->stdin_len },
-                         er->session_id != NULL };
+                         er->session_id != NULL,
+                         !ctx->heavy && !er->session_id };
     double t0 = now_ms();
     char err[ERR_LEN];
     enum result e;
@@ -598,6 +600,7 @@ void execution_run(struct execution_ctx *ctx,
     memset(&h, 0, sizeof(h));
     ctx->er = er;
     ctx->res = res;
+    ctx->heavy = wants_heavy(er);
     res->status = "failed";
     /* A blocked execution is recorded too, by admit().  A queued one
      * passed both when it was accepted. */

@@ -65,6 +65,8 @@ struct execution_ctx {
     bool keep_result;           /* store the /execute reply in the record */
     const struct execution_request *er;     /* set by execution_run */
     struct execution_result *res;           /* set by execution_run */
+    bool heavy;         /* set by execution_run: its code wants the heavy
+                         * interpreter (exec/interpreter.h) */
 };
 
 /* Runs er; res says what happened (release it after). */

@@ -10,7 +10,6 @@
 #include "base/util.h"
 #include "exec/execution.h"
 #include "exec/execution_request.h"
-#include "exec/interpreter.h"
 #include "policy/policy.h"
 
 char *render_runner_call(const struct conf *c,
@@ -39,10 +38,7 @@ char *render_runner_call(const struct conf *c,
      * after the call would only take CPU from the next one. */
     jw_key(w, "keep_warm");
     jw_bool(w, p->in_session || c->isolation == ISOLATION_PROCESS);
-    /* Sessions always get the heavy one (a later call may import). */
-    jw_kv_str(w, "interpreter",
-              !p->in_session && interpreter_is_light(p->code.p, p->code.len)
-              ? "light" : "heavy");
+    jw_kv_str(w, "interpreter", p->light ? "light" : "heavy");
     jw_obj_close(w);
     out = xstrdup(jw_text(w, len));
     jw_free(w);

@@ -21,6 +21,7 @@ struct program {
     struct str code;
     struct str stdin_data;
     bool in_session;            /* in the session's interpreter */
+    bool light;                 /* may fork from the light interpreter */
 };
 
 /* The runner's "exec" message for program p of er (runner/PROTOCOL.md):

@@ -22,6 +22,7 @@ zygote is gone the runner forks heavy processes for everything.
 import gc
 import os
 import select
+import signal
 import socket
 import struct
 import time
@@ -107,7 +108,7 @@ class Zygote:
         self.sock.close()
         self.sock = None
         try:
-            os.kill(self.pid, 9)
+            os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
