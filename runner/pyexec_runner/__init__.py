@@ -15,6 +15,7 @@ runner.py (the container's command) only calls server.main().  The modules:
   zygote        the light interpreter: forks for code that imports none
                 of the heavy packages, forked before the runner loads them
   reaper        kills sandbox processes and empties the sandbox's directories
+  helper        how the reaper and the zygote are forked, one socket each
   sandbox_user  the sandbox user and the privilege drop, shared by the above
 
 An execution is one run of user code; the sandbox is the container it

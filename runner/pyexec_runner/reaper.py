@@ -29,12 +29,12 @@ zombie of the runner's counts as "still there".
 import errno
 import os
 import signal
-import socket
 import stat
 import sys
 import time
 
 from . import sandbox_user
+from .helper import fork_helper
 
 KILL = b"k"
 CLEAN = b"c"
@@ -71,17 +71,7 @@ class Reaper:
         return True
 
     def _start(self):
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
-            try:
-                ours.close()
-                _reaper_main(theirs)
-            finally:
-                os._exit(1)
-        theirs.close()
-        ours.settimeout(CALL_TIMEOUT)
-        self.pid, self.sock = pid, ours
+        self.pid, self.sock = fork_helper(_reaper_main, CALL_TIMEOUT)
 
     def _call(self, command):
         for _ in range(2):
@@ -109,9 +99,6 @@ class Reaper:
 
 
 def _reaper_main(sock):
-    keep = sock.fileno()
-    os.closerange(3, keep)
-    os.closerange(keep + 1, sandbox_user.MAX_FD)
     sandbox_user.leave_groups()
     untouched = _scheduling()
     while True:

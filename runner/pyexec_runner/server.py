@@ -131,14 +131,15 @@ class Server:
     def _take(self, light):
         """The fork for a stateless execution: a light one when asked
         for and the zygote can give one, else a heavy one."""
-        if light and (self.light_standby or self.zygote.alive):
+        if light:
             child, self.light_standby = self.light_standby, None
+            if child is None and self.zygote.alive:
+                try:
+                    child = Child(self.zygote)
+                except OSError as e:
+                    log(f"light fork failed, forking heavy: {e}")
             if child is not None:
                 return child
-            try:
-                return Child(self.zygote)
-            except OSError as e:
-                log(f"light fork failed, forking heavy: {e}")
         return self._take_standby()
 
     def _should_preload(self):

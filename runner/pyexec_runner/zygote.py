@@ -27,7 +27,8 @@ import socket
 import struct
 import time
 
-from . import program, sandbox_user
+from . import program
+from .helper import fork_helper
 
 FORK = b"f"
 FORKED = struct.Struct(">ci")       # b"f", pid
@@ -44,18 +45,7 @@ class Zygote:
     """The runner's handle on the zygote process."""
 
     def __init__(self):
-        ours, theirs = socket.socketpair(socket.AF_UNIX,
-                                         socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
-            try:
-                ours.close()
-                _main(theirs)
-            finally:
-                os._exit(1)
-        theirs.close()
-        ours.settimeout(ANSWER_TIMEOUT)
-        self.pid, self.sock = pid, ours
+        self.pid, self.sock = fork_helper(_main, ANSWER_TIMEOUT)
         self.statuses = {}      # pid -> wait status, reported ahead
 
     def fork(self):
@@ -119,9 +109,6 @@ class Zygote:
 
 
 def _main(sock):
-    keep = sock.fileno()
-    os.closerange(3, keep)
-    os.closerange(keep + 1, sandbox_user.MAX_FD)
     # What every fork would load or build on its way is built here once,
     # and the collector is kept off it, as in the runner after preloading:
     # a fork copies each page it writes to.
