@@ -39,6 +39,9 @@ enum result {
     RESULT_QUEUE_FULL,          /* async_max_queued are waiting */
     RESULT_IDEMPOTENCY_CONFLICT,    /* the key was used with another body */
     RESULT_IDEMPOTENCY_PENDING, /* the first request is still running */
+    /* Cancel (SPEC 9). */
+    RESULT_CANCELLED,           /* cancelled before it ran */
+    RESULT_ALREADY_FINAL,       /* a cancel of an execution that ended */
     RESULT_COUNT
 };
 

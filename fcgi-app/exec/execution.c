@@ -22,6 +22,7 @@
 #include "policy/policy.h"
 #include "sandbox/app.h"
 #include "sandbox/pool.h"
+#include "sandbox/queue.h"
 #include "sandbox/session.h"
 #include "store/store.h"
 #include "store/store_async.h"
@@ -39,7 +40,7 @@
 
 const char *const execution_statuses[EXECUTION_N_STATUSES] = {
     "completed", "error", "timeout", "memory_limit", "killed", "blocked",
-    "interrupted", "failed",
+    "interrupted", "failed", "cancelled",
 };
 
 /* The sandbox an execution holds: a lease, and for a session the call. */
@@ -293,6 +294,16 @@ static enum result take_sandbox(struct execution_ctx *ctx, struct held *h)
 
 /* ---- the runner ---- */
 
+/* After a poke (sandbox/queue.h): whether POST /executions/{id}/cancel
+ * asked to stop this execution. */
+static bool cancel_asked(void *arg)
+{
+    const struct execution_ctx *ctx = arg;
+
+    return store_execution_cancel_asked(ctx->app->store, ctx->key->id,
+                                        ctx->er->id);
+}
+
 static void runner_limits_of(const struct conf *c, struct runner_limits *lim)
 {
     lim->max_output = (size_t)c->max_output_bytes;
@@ -332,11 +343,15 @@ static enum result call_runner(struct execution_ctx *ctx,
     char *msg = render_runner_call(c, ctx->er, p, &len);
     char *sock = sandbox_socket_path(c, l->name);
     double deadline = now_ms() + ctx->er->timeout * 1000 + RUNNER_GRACE_MS;
+    struct runner_cancel cancel = { queue_wake_fd(), cancel_asked, ctx,
+                                    false };
     enum result e;
 
     runner_limits_of(c, &lim);
     runner_reply_init(r, &lim);
-    e = runner_call(sock, (struct str){ msg, len }, deadline, &lim, r, err);
+    e = runner_call(sock, (struct str){ msg, len }, deadline, &lim, &cancel,
+                    r, err);
+    ctx->cancel_sent |= cancel.sent;
     free(msg);
     free(sock);
     *status = NULL;
@@ -344,8 +359,12 @@ static enum result call_runner(struct execution_ctx *ctx,
         return e;
     if (e == RESULT_TIMEOUT)
         pool_kill(ctx->app, l);     /* it ignored its own deadline */
-    *status = status_of(r, e, e == RESULT_RUNNER_LOST
-                        && pool_oom_killed(ctx->app, l));
+    /* Our cancel, and the runner's word that it stopped the program
+     * for it (it may have ended on its own first). */
+    *status = cancel.sent && e == RESULT_OK && r->cancelled
+              ? "cancelled"
+              : status_of(r, e, e == RESULT_RUNNER_LOST
+                          && pool_oom_killed(ctx->app, l));
     if (e != RESULT_OK)
         log_warn("execution %s in %s: %s", ctx->er->id, l->name, err);
     return e;
@@ -404,7 +423,8 @@ static void run_test_cases(struct execution_ctx *ctx, const struct lease *l,
         tr->expected = t->expected;
         tr->expected_len = t->expected_len;
         tr->input = t->input;
-        if (!*healthy || (er->stop_on_first_failure && res->tests_failed))
+        if (!*healthy || ctx->cancel_sent
+            || (er->stop_on_first_failure && res->tests_failed))
             continue;
         run_test_case(ctx, l, t, tr, healthy);
         if (tr->passed)
@@ -430,6 +450,11 @@ static bool run_code(struct execution_ctx *ctx, struct held *h)
     enum result e;
     bool healthy;
 
+    if (app_cancelled(ctx->app)) {  /* poked while it waited its turn */
+        release(ctx, h, true);
+        fail(res, RESULT_CANCELLED, "cancelled before it ran");
+        return false;
+    }
     for (int attempt = 1; ; attempt++) {
         e = call_runner(ctx, &p, &h->lease, &res->reply, &res->status, err);
         if (e != RESULT_RUNNER_DOWN || attempt == RUNNER_ATTEMPTS)
@@ -550,6 +575,8 @@ static char *error_text(const struct execution_request *er,
 
     if (strcmp(res->status, "timeout") == 0)
         return xasprintf("Execution timed out after %g s", er->timeout);
+    if (strcmp(res->status, "cancelled") == 0)
+        return xstrdup("Cancelled while it ran");
     if (strcmp(res->status, "memory_limit") == 0)
         return xasprintf("Memory limit of %ld MB exceeded", er->memory_mb);
     if (strcmp(res->status, "killed") == 0)
@@ -590,9 +617,22 @@ static void finish_record(struct execution_ctx *ctx)
     free(timings);
 }
 
-void execution_run(struct execution_ctx *ctx,
-                   const struct execution_request *er,
-                   struct execution_result *res)
+/* A cancel that came while it waited for a sandbox: a final record like
+ * any run's, with nothing run. */
+static void cancelled_before_running(struct execution_ctx *ctx)
+{
+    struct execution_result *res = ctx->res;
+    struct runner_limits lim;
+
+    runner_limits_of(ctx->app->conf, &lim);
+    runner_reply_init(&res->reply, &lim);
+    res->result = RESULT_OK;
+    res->status = "cancelled";
+    res->error_text = xstrdup("Cancelled before it ran");
+}
+
+static void run(struct execution_ctx *ctx, const struct execution_request *er,
+                struct execution_result *res)
 {
     struct held h;
 
@@ -609,10 +649,18 @@ void execution_run(struct execution_ctx *ctx,
         if (!admit(ctx))
             return;
     }
-    if (take_sandbox(ctx, &h) != RESULT_OK && ctx->is_queued
-        && execution_result_retryable(res))
-        return;             /* still queued: its executor tries again */
-    if (res->result != RESULT_OK || !run_code(ctx, &h)) {
+    if (ctx->is_queued && cancel_asked(ctx)) {
+        /* Between two tries for a sandbox. */
+        fail(res, RESULT_CANCELLED, "cancelled before it ran");
+    } else if (take_sandbox(ctx, &h) != RESULT_OK) {
+        if (ctx->is_queued && execution_result_retryable(res))
+            return;         /* still queued: its executor tries again */
+    } else {
+        run_code(ctx, &h);  /* res->result says when nothing ran */
+    }
+    if (res->result == RESULT_CANCELLED) {
+        cancelled_before_running(ctx);
+    } else if (res->result != RESULT_OK) {
         record_failure(ctx);
         return;
     }
@@ -624,6 +672,18 @@ void execution_run(struct execution_ctx *ctx,
     if (res->n_tests)
         res->tests_json = grading_report_json(res->tests, res->n_tests);
     finish_record(ctx);
+}
+
+void execution_run(struct execution_ctx *ctx,
+                   const struct execution_request *er,
+                   struct execution_result *res)
+{
+    /* A poke while it queues for a sandbox asks here too. */
+    ctx->app->cancelled = cancel_asked;
+    ctx->app->cancel_arg = ctx;
+    run(ctx, er, res);
+    ctx->app->cancelled = NULL;
+    ctx->app->cancel_arg = NULL;
 }
 
 bool execution_result_retryable(const struct execution_result *res)

@@ -19,7 +19,7 @@ struct execution_request;
 struct principal;
 
 /* The final statuses, as stored, sent and counted. */
-#define EXECUTION_N_STATUSES 8
+#define EXECUTION_N_STATUSES 9
 extern const char *const execution_statuses[EXECUTION_N_STATUSES];
 
 struct execution_file {         /* a stored figure or output file */
@@ -67,6 +67,7 @@ struct execution_ctx {
     struct execution_result *res;           /* set by execution_run */
     bool heavy;         /* set by execution_run: its code wants the heavy
                          * interpreter (exec/interpreter.h) */
+    bool cancel_sent;   /* a cancel reached the runner during a call */
 };
 
 /* Runs er; res says what happened (release it after). */

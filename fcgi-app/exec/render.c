@@ -198,6 +198,9 @@ void render_execution(const struct execution_request *er,
     jw_kv_str(w, "session_id", er->session_id);
     if (er->session_id) {
         jw_kv_bool(w, "session_reset", res->session_reset);
+        /* SPEC 9: whether a timeout or a cancel cost the state. */
+        jw_kv_str(w, "session_state",
+                  res->session_reset ? "reset" : "preserved");
         jw_kv_bool(w, "session_created", res->session_created);
     }
     jw_key(w, "timings");

@@ -128,6 +128,8 @@ static const struct face faces[RESULT_COUNT] = {
     [RESULT_QUEUE_FULL] = { 503, "queue_full", "5" },
     [RESULT_IDEMPOTENCY_CONFLICT] = { 409, "idempotency_conflict", NULL },
     [RESULT_IDEMPOTENCY_PENDING] = { 409, "idempotency_in_progress", "1" },
+    [RESULT_CANCELLED] = { 409, "cancelled", NULL },
+    [RESULT_ALREADY_FINAL] = { 409, "execution_finished", NULL },
 };
 
 static const struct face *face_of(enum result r)

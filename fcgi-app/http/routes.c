@@ -25,6 +25,8 @@ const struct route route_table[] = {
       "execution_submit" },
     { HTTP_GET, "/executions/{id}/deliveries", handle_execution_deliveries,
       0, "execution_deliveries" },
+    { HTTP_POST, "/executions/{id}/cancel", handle_execution_cancel, 0,
+      "execution_cancel" },
     { HTTP_GET | HTTP_POST, "/webhook-secret", handle_webhook_secret, 0,
       "webhook_secret" },
 };

@@ -36,6 +36,7 @@
 #include "exec/execution_request.h"
 #include "proc/signals.h"
 #include "sandbox/app.h"
+#include "sandbox/queue.h"
 #include "store/store.h"
 #include "store/store_async.h"
 #include "store/store_executions.h"
@@ -165,6 +166,7 @@ void executor_run(const struct executor_args *a)
         log_err("database: %s", err);
         _exit(3);
     }
+    queue_wake_fd();    /* before any execution: no cancel's poke is lost */
     while (!stop) {
         struct async_claim cl;
         struct timespec now = { 0, 0 };

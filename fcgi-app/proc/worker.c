@@ -24,6 +24,7 @@
 #include "http/serve.h"
 #include "proc/signals.h"
 #include "sandbox/app.h"
+#include "sandbox/queue.h"
 #include "store/store.h"
 
 static volatile sig_atomic_t stop;
@@ -71,6 +72,8 @@ void worker_run(const struct worker_args *a)
         log_err("database: %s", err);
         _exit(3);
     }
+    /* Before any execution: a cancel's poke is never lost. */
+    queue_wake_fd();
     auth_init(a->conf);
     FCGX_Init();
     FCGX_InitRequest(&fcgx, a->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);

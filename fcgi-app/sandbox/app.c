@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "docker/docker.h"
+#include "sandbox/queue.h"
 
 struct docker *app_docker(struct app *app)
 {
@@ -34,6 +35,11 @@ int app_docker_ping(struct app *app, long timeout_ms, char *err)
     rc = docker_ping(d, err);
     docker_set_timeout(d, 0);
     return rc;
+}
+
+bool app_cancelled(struct app *app)
+{
+    return queue_poked() && app->cancelled && app->cancelled(app->cancel_arg);
 }
 
 void app_wake_keeper(struct app *app)

@@ -5,6 +5,8 @@
 #ifndef PYEXEC_APP_H
 #define PYEXEC_APP_H
 
+#include <stdbool.h>
+
 struct conf;
 struct store;
 struct docker;
@@ -23,6 +25,10 @@ struct app {
      * request's connection). */
     const char *queue_key;
     int client_fd;
+    /* The execution being served, when a cancel can reach it: asked
+     * after a poke (sandbox/queue.h) whether it is cancelled. */
+    bool (*cancelled)(void *arg);
+    void *cancel_arg;
 };
 
 /* The worker's Docker client, opened on first use; NULL (logged) when
@@ -33,6 +39,10 @@ struct docker *app_docker(struct app *app);
  * A short timeout keeps a hung daemon from hanging the caller; later
  * calls get the default again. */
 int app_docker_ping(struct app *app, long timeout_ms, char *err);
+
+/* After a wake-up: whether this process was poked and the execution it
+ * serves is cancelled. */
+bool app_cancelled(struct app *app);
 
 /* Wakes the keeper so it refills or removes at once. */
 void app_wake_keeper(struct app *app);

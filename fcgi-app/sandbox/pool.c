@@ -126,6 +126,11 @@ static enum result wait_turn(struct app *app, struct claim_ctx *cc,
             }
         }
         why = queue_sleep(&t, deadline, app->client_fd);
+        if (why == QUEUE_WOKEN && app_cancelled(app)) {
+            queue_leave(&t, QUEUE_CLIENT_GONE, false);
+            err_set(err, "cancelled while waiting for a sandbox");
+            return RESULT_CANCELLED;
+        }
     } while (why == QUEUE_WOKEN);
     queue_leave(&t, why, false);
     if (why == QUEUE_CLIENT_GONE)
@@ -170,7 +175,8 @@ enum result pool_acquire(struct app *app, const char *key, long memory_mb,
     r = wait_turn(app, &cc, start + c->queue_wait * 1000, err);
     *waited_ms = now_ms() - start;
     if (r != RESULT_OK) {
-        if (r != RESULT_NO_SANDBOX && r != RESULT_DOCKER_DOWN)
+        if (r != RESULT_NO_SANDBOX && r != RESULT_DOCKER_DOWN
+            && r != RESULT_CANCELLED)
             err_set(err, "database: %s", store_last_message(app->store));
         return r;
     }

@@ -54,9 +54,15 @@ struct area {
 static struct area *area;
 static int wake_fd = -1;
 static pid_t wake_owner;
+static uint64_t wake_nonce;     /* of the area it is named for */
 /* Per thread: the keeper's creator threads kick the queue too. */
 static _Thread_local int send_fd = -1;
 static _Thread_local pid_t send_owner;
+/* A poke arrived on the wake socket (queue_poke): the byte 2, where a
+ * queue's wake is 1. */
+static bool poke_seen;
+
+enum { WAKE_TURN = 1, WAKE_POKE = 2 };
 
 void queue_create(void)
 {
@@ -184,11 +190,12 @@ static int wake_socket(void)
     struct sockaddr_un sa;
     socklen_t len;
 
-    if (wake_fd >= 0 && wake_owner == getpid())
+    if (wake_fd >= 0 && wake_owner == getpid() && wake_nonce == get()->nonce)
         return wake_fd;
     if (wake_fd >= 0)
-        close(wake_fd);         /* the parent's, inherited */
+        close(wake_fd);         /* the parent's, or an older area's */
     wake_owner = getpid();
+    wake_nonce = get()->nonce;
     wake_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (wake_fd < 0)
         return -1;
@@ -202,11 +209,10 @@ static int wake_socket(void)
 
 /* 0 when the wake went out (or a wake is pending already), -1 when pid
  * has no wake socket. */
-static int send_wake(const struct area *a, pid_t pid)
+static int send_byte(const struct area *a, pid_t pid, char b)
 {
     struct sockaddr_un sa;
     socklen_t len = wake_name(a, pid, &sa);
-    char b = 1;
 
     if (send_fd < 0 || send_owner != getpid()) {
         if (send_fd >= 0)
@@ -221,6 +227,44 @@ static int send_wake(const struct area *a, pid_t pid)
                len) == 1)
         return 0;
     return errno == ECONNREFUSED || errno == ENOENT ? -1 : 0;
+}
+
+static int send_wake(const struct area *a, pid_t pid)
+{
+    return send_byte(a, pid, WAKE_TURN);
+}
+
+void queue_poke(pid_t pid)
+{
+    if (pid > 0)
+        send_byte(get(), pid, WAKE_POKE);
+}
+
+int queue_wake_fd(void)
+{
+    return wake_socket();
+}
+
+/* Empties the wake socket, noting a poke. */
+static void drain_wakes(int fd)
+{
+    char b[64];
+    ssize_t n;
+
+    while ((n = recv(fd, b, sizeof(b), MSG_DONTWAIT)) > 0)
+        if (memchr(b, WAKE_POKE, (size_t)n))
+            poke_seen = true;
+}
+
+bool queue_poked(void)
+{
+    bool seen;
+
+    if (wake_fd >= 0 && wake_owner == getpid())
+        drain_wakes(wake_fd);
+    seen = poke_seen;
+    poke_seen = false;
+    return seen;
 }
 
 /* ---- tickets ---- */
@@ -311,7 +355,6 @@ enum queue_wake queue_sleep(const struct queue_ticket *t, double deadline,
     struct pollfd p[2];
     double left = deadline - now_ms();
     int ms, fd = wake_socket();
-    char drain[64];
 
     if (left <= 0)
         return QUEUE_TIMEOUT;
@@ -337,8 +380,7 @@ enum queue_wake queue_sleep(const struct queue_ticket *t, double deadline,
     if (client_gone(&p[1]))
         return QUEUE_CLIENT_GONE;
     if (fd >= 0)
-        while (recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
-            ;
+        drain_wakes(fd);
     return now_ms() >= deadline ? QUEUE_TIMEOUT : QUEUE_WOKEN;
 }
 

@@ -80,6 +80,18 @@ void queue_note_served(void);
 /* A sandbox may have come free: wakes the head. */
 void queue_kick(void);
 
+/* Pokes process pid (a worker or an executor of this master) wherever
+ * it sleeps: in a queue (queue_sleep returns QUEUE_WOKEN) or on
+ * queue_wake_fd() during a runner call.  It then asks queue_poked()
+ * and looks at what it runs (POST /executions/{id}/cancel). */
+void queue_poke(pid_t pid);
+/* This process's wake socket, made now if need be (-1: none): made at
+ * start, no poke is lost before the process first sleeps. */
+int queue_wake_fd(void);
+/* Empties the wake socket after it polled readable; true when a poke
+ * came since the last call (here or in queue_sleep). */
+bool queue_poked(void);
+
 /* Drops the tickets of a process that died; returns how many.  The pid
  * is kept for queue_take_dead. */
 int queue_drop_pid(pid_t pid);

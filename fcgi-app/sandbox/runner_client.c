@@ -138,6 +138,8 @@ static int parse_result(struct frame_parser *fp, char *err)
     r->oom = v && v->type == JSON_BOOL && v->boolean;
     v = json_get(j, "session_reset");
     r->session_reset = v && v->type == JSON_BOOL && v->boolean;
+    v = json_get(j, "cancelled");
+    r->cancelled = v && v->type == JSON_BOOL && v->boolean;
     v = json_get(j, "truncated");
     if (v && v->type == JSON_BOOL && v->boolean)
         r->truncated = true;
@@ -423,8 +425,38 @@ static enum result send_request(int fd, struct str req, double deadline,
     return RESULT_OK;
 }
 
+/* Waits for the runner's next bytes, passing a cancel on when it
+ * comes. */
+static enum result wait_answer(int fd, double deadline,
+                               struct runner_cancel *c, char *err)
+{
+    for (;;) {
+        struct pollfd p[2] = {
+            { fd, POLLIN, 0 },
+            { c && !c->sent ? c->wake_fd : -1, POLLIN, 0 },
+        };
+        double left = deadline - now_ms();
+        int rc;
+
+        if (left <= 0)
+            break;
+        rc = poll(p, 2, (int)(left + 1));
+        if (rc < 0 && errno != EINTR)
+            break;
+        if (rc > 0 && (p[1].revents & POLLIN) && c->requested(c->arg)) {
+            /* One byte into an empty direction: it cannot block. */
+            c->sent = send(fd, "c", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
+        }
+        if (rc > 0 && p[0].revents)
+            return RESULT_OK;
+    }
+    err_set(err, "runner did not answer in time");
+    return RESULT_TIMEOUT;
+}
+
 /* Feeds what the runner sends to fp until the result frame. */
 static enum result read_reply(int fd, double deadline,
+                              struct runner_cancel *cancel,
                               struct frame_parser *fp, char *err)
 {
     char chunk[65536];
@@ -435,7 +467,7 @@ static enum result read_reply(int fd, double deadline,
         int st;
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            r = wait_ready(fd, POLLIN, deadline, "answer", err);
+            r = wait_answer(fd, deadline, cancel, err);
             if (r != RESULT_OK)
                 return r;
             continue;
@@ -454,6 +486,7 @@ static enum result read_reply(int fd, double deadline,
 
 enum result runner_call(const char *sock_path, struct str req,
                         double deadline, const struct runner_limits *lim,
+                        struct runner_cancel *cancel,
                         struct runner_reply *r, char *err)
 {
     struct frame_parser *fp;
@@ -465,7 +498,7 @@ enum result runner_call(const char *sock_path, struct str req,
     rc = send_request(fd, req, deadline, err);
     if (rc == RESULT_OK) {
         fp = frame_parser_new(lim, r);
-        rc = read_reply(fd, deadline, fp, err);
+        rc = read_reply(fd, deadline, cancel, fp, err);
         frame_parser_free(fp);
     }
     close(fd);

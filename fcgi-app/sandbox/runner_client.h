@@ -37,6 +37,7 @@ struct runner_reply {
     int exit_code;
     int signal;
     bool timed_out, oom, session_reset;
+    bool cancelled;             /* the runner stopped it on our cancel */
     char *last_repr;            /* NULL when none */
     size_t last_repr_len;
     char *error;                /* "ExcType: message" or NULL */
@@ -52,13 +53,25 @@ void runner_reply_init(struct runner_reply *r,
                        const struct runner_limits *lim);
 void runner_reply_release(struct runner_reply *r);
 
+/* A cancel that can come during a call: when wake_fd (-1: none) polls
+ * readable and requested(arg) says so, the runner is sent the cancel
+ * byte (PROTOCOL.md), once. */
+struct runner_cancel {
+    int wake_fd;
+    bool (*requested)(void *arg);
+    void *arg;
+    bool sent;                  /* out: the byte went */
+};
+
 /* Sends req (a JSON object) and reads the reply into r until the result
- * frame.  deadline is on the now_ms() clock.  Returns RESULT_OK,
+ * frame, watching cancel (NULL: none).  deadline is on the now_ms()
+ * clock.  Returns RESULT_OK,
  * RESULT_RUNNER_DOWN (could not connect: nothing ran), RESULT_RUNNER_LOST
  * (the connection dropped before the result), RESULT_TIMEOUT (our
  * deadline passed) or RESULT_RUNNER_PROTOCOL, with err. */
 enum result runner_call(const char *sock_path, struct str req,
                         double deadline, const struct runner_limits *lim,
+                        struct runner_cancel *cancel,
                         struct runner_reply *r, char *err);
 
 /* Feeds raw reply bytes through the frame parser, as runner_call does;

@@ -148,6 +148,91 @@ int store_execution_finish(struct store *s, const char *key_id,
     return d->callback ? store_delivery_add_ended(s, sid) : 0;
 }
 
+struct cancel_row {
+    char status[16];
+    int pid;
+    bool callback;
+};
+
+static void row_to_cancel(sqlite3_stmt *st, void *out)
+{
+    struct cancel_row *c = out;
+
+    store_col_copy(st, 0, c->status, sizeof(c->status));
+    c->pid = sqlite3_column_int(st, 1);
+    c->callback = sqlite3_column_int(st, 2) != 0;
+}
+
+/* Under the transaction of store_execution_cancel. */
+static int cancel_locked(struct store *s, const char *sid, const char *key_id,
+                         int *pid)
+{
+    struct cancel_row c = { "", 0, false };
+    int rc = store_row(s, STORE_PREPARE(s, "SELECT status, worker_pid,"
+                                           " callback_url IS NOT NULL"
+                                           " FROM executions WHERE id = ?"
+                                           " AND key_id = ?", V_TEXT(sid),
+                                        V_TEXT(key_id)), row_to_cancel, &c);
+
+    if (rc <= 0)
+        return rc < 0 ? -1 : CANCEL_NONE;
+    if (strcmp(c.status, "queued") != 0 && strcmp(c.status, "running") != 0)
+        return CANCEL_FINAL;
+    if (STORE_RUN(s, "DELETE FROM async_queue WHERE execution_id = ?"
+                     " AND claimed_by IS NULL", V_TEXT(sid)) < 0)
+        return -1;
+    if (store_changes(s) == 1) {
+        if (STORE_RUN(s, "UPDATE executions SET status = 'cancelled',"
+                         " finished_at = ?, cancel_requested = 1,"
+                         " error = 'cancelled before it ran' WHERE id = ?",
+                      V_INT(wall_ms()), V_TEXT(sid)) < 0
+            || (c.callback && store_delivery_add_ended(s, sid) < 0))
+            return -1;
+        return CANCEL_DONE;
+    }
+    if (STORE_RUN(s, "UPDATE executions SET cancel_requested = 1"
+                     " WHERE id = ?", V_TEXT(sid)) < 0)
+        return -1;
+    *pid = c.pid;
+    return CANCEL_ASKED;
+}
+
+int store_execution_cancel(struct store *s, const char *key_id,
+                           const char *id, int *pid)
+{
+    char sid[STORE_SCOPED_ID_LEN];
+    int rc;
+
+    *pid = 0;
+    store_scoped_id(key_id, id, sid);
+    if (store_begin(s) < 0)
+        return -1;
+    rc = cancel_locked(s, sid, key_id, pid);
+    if (rc < 0 || store_commit(s) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return rc;
+}
+
+static void row_to_int(sqlite3_stmt *st, void *out)
+{
+    *(int *)out = sqlite3_column_int(st, 0);
+}
+
+bool store_execution_cancel_asked(struct store *s, const char *key_id,
+                                  const char *id)
+{
+    char sid[STORE_SCOPED_ID_LEN];
+    int asked = 0;
+
+    store_scoped_id(key_id, id, sid);
+    return store_row(s, STORE_PREPARE(s, "SELECT cancel_requested FROM"
+                                         " executions WHERE id = ?",
+                                      V_TEXT(sid)), row_to_int, &asked) == 1
+        && asked;
+}
+
 int store_execution_interrupt_pid(struct store *s, int pid)
 {
     if (STORE_RUN(s, "UPDATE executions SET status = 'interrupted',"

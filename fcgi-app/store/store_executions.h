@@ -87,6 +87,23 @@ enum result store_execution_blocked(struct store *s,
 int store_execution_status(struct store *s, const char *id,
                            const char *key_id, char status[16]);
 
+/* What store_execution_cancel found. */
+enum cancel_outcome {
+    CANCEL_NONE,                /* no such execution (of this key) */
+    CANCEL_FINAL,               /* it has ended already */
+    CANCEL_DONE,                /* it was waiting for an executor: now it
+                                 * is 'cancelled' (its webhook queued) */
+    CANCEL_ASKED,               /* a process has it: cancel_requested is
+                                 * set, *pid is that process (0: none) */
+};
+/* Cancels execution id of key_id, in one transaction: an outcome, or -1
+ * (the database's reason). */
+int store_execution_cancel(struct store *s, const char *key_id,
+                           const char *id, int *pid);
+/* Whether a cancel was asked for execution id of key_id. */
+bool store_execution_cancel_asked(struct store *s, const char *key_id,
+                                  const char *id);
+
 /* Marks every queued/running execution of a dead worker 'interrupted';
  * returns how many, or -1. */
 int store_execution_interrupt_pid(struct store *s, int pid);

@@ -11,6 +11,12 @@ its exit status is what waitpid says, never what the program reported; a
 session call is over when the interpreter's report arrives (it lives on).
 A fork that runs out of time or loses its client is killed, and the
 runner cleans the sandbox before the next execution.
+
+A cancel (the host's byte, execution.CANCEL) and a session call's timeout
+first interrupt the program, as Ctrl-C would: SIGINT to every sandbox
+process.  A session interpreter that reports within INTERRUPT_GRACE keeps
+its state; otherwise, and for a stateless fork that has not exited by
+then, the kill follows.
 """
 import os
 import select
@@ -23,6 +29,7 @@ from . import execution, program
 EXIT_WAIT = 0.5     # s for a fork that reported to be gone before killing
 KILL_POLL = 0.05    # s to wait for a kill to take before trying again
 KILL_WAIT = 5.0     # s before giving up on a fork that will not die
+INTERRUPT_GRACE = 1.0   # s from SIGINT to SIGKILL
 
 
 class Child:
@@ -60,8 +67,12 @@ class Child:
             deadline = start + req.timeout_ms / 1000
             how = self._send(req, io.child_fds, deadline)
             io.close_child_fds()
+            interrupted = None
             if how is None:
                 how = io.pump(deadline, self.pidfd, req.session)
+            if how == execution.CANCELLED or (how == execution.TIMED_OUT
+                                              and req.session):
+                interrupted, how = how, self._interrupt(io, reaper, req)
             elapsed = time.monotonic() - start
             if how == execution.REPORTED:
                 # A session call is over; the interpreter waits for the
@@ -71,15 +82,26 @@ class Child:
                 exit_code, sig = execution.wait_status(self.stop(reaper))
             io.drain()
             result = io.result(exit_code=exit_code, signal=sig,
-                               timed_out=how == execution.TIMED_OUT,
+                               timed_out=interrupted == execution.TIMED_OUT
+                               or (interrupted is None
+                                   and how == execution.TIMED_OUT),
                                oom=execution.oom_kills() > oom_before,
                                time_ms=round(elapsed * 1000, 3),
                                session_reset=req.session
-                               and how != execution.REPORTED)
+                               and how != execution.REPORTED,
+                               cancelled=interrupted == execution.CANCELLED)
             result["interpreter"] = self.interpreter
             return result, how
         finally:
             io.close()
+
+    def _interrupt(self, io, reaper, req):
+        """SIGINT, then relaying for INTERRUPT_GRACE: how it ended then
+        (TIMED_OUT: it did not, and is killed next)."""
+        if not reaper.interrupt():
+            return execution.TIMED_OUT
+        return io.pump(time.monotonic() + INTERRUPT_GRACE, self.pidfd,
+                       req.session)
 
     def _send(self, req, fds, deadline):
         """Hands the call over; None, or why it could not be."""

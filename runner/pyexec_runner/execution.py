@@ -6,7 +6,9 @@ bytes until the program's process exits (a session call: until it
 reports), runs out of time, or the client goes away: stdin is fed without
 blocking, stdout and stderr are forwarded as o/e frames up to max_output
 each and drained past it, and what the program sends on the meta pipe is
-checked and forwarded as i/f frames or kept as its report.
+checked and forwarded as i/f frames or kept as its report.  The client's
+connection is read too: a CANCEL byte from the host ends pump() with
+CANCELLED (once), and end of file means the host is gone.
 
 Everything from the pipes is untrusted, and the meta pipe is the user's
 as much as stdout is: user code may write any frame to it.  So nothing
@@ -25,8 +27,10 @@ import time
 
 from . import frames
 
-EXITED, REPORTED, TIMED_OUT, CLIENT_GONE = "exited", "reported", \
-    "timed out", "client gone"
+EXITED, REPORTED, TIMED_OUT, CLIENT_GONE, CANCELLED = "exited", \
+    "reported", "timed out", "client gone", "cancelled"
+CONTROL = "control"         # the client's connection, read for a cancel
+CANCEL = b"c"               # the host's byte: stop this execution
 
 CHUNK = 65536
 DRAIN_READS = 256           # reads per pipe once the execution is over
@@ -47,6 +51,7 @@ class ExecutionIO:
         self.images_dropped = self.files_dropped = 0
         self.report = None
         self.client_gone = False
+        self.cancel = None          # "asked", then "acted" once pump saw it
         self.stdin = memoryview(req.stdin)
 
         stdin_r, self.stdin_w = os.pipe()
@@ -64,6 +69,8 @@ class ExecutionIO:
             self.sel.register(self.stdin_w, selectors.EVENT_WRITE, None)
         else:
             self._close_stdin()
+        if hasattr(client, "fileno"):
+            self.sel.register(client, selectors.EVENT_READ, CONTROL)
 
     def _meta_caps(self):
         lim = self.limits
@@ -86,9 +93,10 @@ class ExecutionIO:
 
     def pump(self, deadline, pidfd, until_report):
         """Relays until the process behind pidfd exits (EXITED), the
-        deadline passes (TIMED_OUT) or the client fails (CLIENT_GONE); with
-        until_report (a session call, whose process lives on) also until
-        the program's report arrives (REPORTED)."""
+        deadline passes (TIMED_OUT), the client fails (CLIENT_GONE) or
+        first asks to cancel (CANCELLED); with until_report (a session
+        call, whose process lives on) also until the program's report
+        arrives (REPORTED)."""
         self.sel.register(pidfd, selectors.EVENT_READ, EXITED)
         try:
             while True:
@@ -96,6 +104,9 @@ class ExecutionIO:
                     return REPORTED
                 if self.client_gone:
                     return CLIENT_GONE
+                if self.cancel == "asked":
+                    self.cancel = "acted"
+                    return CANCELLED
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return TIMED_OUT
@@ -103,6 +114,8 @@ class ExecutionIO:
                 for key, _ in self.sel.select(remaining):
                     if key.data == EXITED:
                         exited = True
+                    elif key.data == CONTROL:
+                        self._on_control()
                     elif key.data is None:
                         self._feed_stdin()
                     else:
@@ -116,7 +129,7 @@ class ExecutionIO:
         """Once the execution is over: what is left in the pipes, without
         waiting (a process that outlived the program may hold them open)."""
         for key in list(self.sel.get_map().values()):
-            if key.data is None or key.data == EXITED:
+            if key.data in (None, EXITED, CONTROL):
                 continue
             for _ in range(DRAIN_READS):
                 if not self._read(key.fd, key.data):
@@ -125,7 +138,7 @@ class ExecutionIO:
     def close(self):
         for key in list(self.sel.get_map().values()):
             self.sel.unregister(key.fd)
-            if key.fd != self.stdin_w:
+            if key.fd != self.stdin_w and key.data != CONTROL:
                 os.close(key.fd)
         if self.stdin_w is not None:
             os.close(self.stdin_w)
@@ -151,6 +164,21 @@ class ExecutionIO:
         else:
             self._forward(kind, data)
         return True
+
+    def _on_control(self):
+        """What the host sent during the execution: a cancel, or nothing
+        more ever (end of file: it is gone)."""
+        try:
+            data = self.client.recv(64)
+        except (BlockingIOError, TimeoutError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.sel.unregister(self.client)
+            self.client_gone = True
+        elif CANCEL in data and self.cancel is None:
+            self.cancel = "asked"
 
     def _feed_stdin(self):
         try:
@@ -228,8 +256,8 @@ class ExecutionIO:
 
     def result(self, **fields):
         """The r object: fields from the runner (exit_code, signal,
-        timed_out, oom, time_ms, session_reset) plus the text the program
-        reported of itself."""
+        timed_out, oom, time_ms, session_reset, cancelled) plus the text
+        the program reported of itself."""
         report = self.report or {}
         last_repr = report.get("last_repr")
         if last_repr is not None:
@@ -254,6 +282,7 @@ class ExecutionIO:
             "files_dropped": self.files_dropped,
             "time_ms": fields["time_ms"],
             "session_reset": fields["session_reset"],
+            "cancelled": fields.get("cancelled", False),
         }
 
 

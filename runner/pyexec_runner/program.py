@@ -22,6 +22,7 @@ import json
 import linecache
 import os
 import resource
+import signal
 import socket
 import stat
 import struct
@@ -38,6 +39,8 @@ SETUP_FAILED = 126
 CALL_HEADER = struct.Struct(">I")
 
 _channel = None         # where figures go during an execution
+# The session program's own SIGINT handler, set aside between its calls.
+_user_sigint = signal.default_int_handler
 
 
 def set_up(fds, memory_mb):
@@ -412,7 +415,10 @@ def _run_call(main, fields, filename, final):
     _channel = Channel(META_FD, fields["limits"])
     before = {} if final else _output_snapshot()
     main.__dict__.update(fields["variables"])
-    report = run_code(fields["code"], main.__dict__, filename)
+    if final:
+        report = run_code(fields["code"], main.__dict__, filename)
+    else:
+        report = _run_interruptible(fields["code"], main.__dict__, filename)
     if final:
         _wait_for_threads()
     _send_open_figures()
@@ -429,6 +435,24 @@ def _run_call(main, fields, filename, final):
     os.dup2(null, META_FD)
     os.close(null)
     return report["exit_code"]
+
+
+def _run_interruptible(code, namespace, filename):
+    """A session call.  The runner's SIGINT (a cancel, a timeout) reaches
+    the program's code only, as Ctrl-C does in a REPL; between calls the
+    interpreter ignores it, so one that comes late cannot end the session."""
+    global _user_sigint
+    try:
+        try:
+            signal.signal(signal.SIGINT, _user_sigint)
+            return run_code(code, namespace, filename)
+        finally:
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _user_sigint = (signal.default_int_handler if previous is None
+                            else previous)
+    except KeyboardInterrupt as e:     # came after run_code's own handler
+        return _failed({"exit_code": 0, "last_repr": None, "error": None,
+                        "memory_error": False}, e)
 
 
 def _detach_fds():

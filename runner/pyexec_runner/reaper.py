@@ -12,6 +12,8 @@ work, so a fork bomb that used up the pids limit cannot stop it either.
 The runner sends it one command byte and gets one status byte back:
 
   k  kill every sandbox process (one pass; kill(-1) is atomic against fork)
+  i  interrupt every sandbox process (SIGINT, one pass): Ctrl-C, for a
+     cancel or a session's timeout, before the kill
   c  kill, wait until none is left, then empty /work, /tmp, /dev/shm and
      /dev/mqueue, remove System V IPC objects, and recreate /work/output
      and the matplotlib directory
@@ -37,6 +39,7 @@ from . import sandbox_user
 from .helper import fork_helper
 
 KILL = b"k"
+INTERRUPT = b"i"
 CLEAN = b"c"
 OK = b"\0"
 FAILED = b"\1"
@@ -56,6 +59,10 @@ class Reaper:
     def kill_all(self):
         """Kill every sandbox process.  True on success."""
         return self._call(KILL)
+
+    def interrupt(self):
+        """SIGINT to every sandbox process.  True on success."""
+        return self._call(INTERRUPT)
 
     def clean(self):
         """Kill every sandbox process, wait for them, empty the sandbox's
@@ -103,7 +110,7 @@ def _reaper_main(sock):
     untouched = _scheduling()
     while True:
         command = sock.recv(1)
-        if command not in (KILL, CLEAN):
+        if command not in (KILL, INTERRUPT, CLEAN):
             os._exit(0)     # the runner is gone (or confused)
         ok = _run(command)
         if _scheduling() != untouched:
@@ -123,6 +130,8 @@ def _run(command):
     try:
         sandbox_user.act_as_sandbox()
         try:
+            if command == INTERRUPT:
+                return _signal_all(signal.SIGINT)
             ok = _kill_all(wait=command == CLEAN)
             if ok and command == CLEAN:
                 ok = _clean()
@@ -132,6 +141,14 @@ def _run(command):
     except Exception as e:
         print(f"runner: reaper: {e!r}", file=sys.stderr)
         return False
+
+
+def _signal_all(sig):
+    try:
+        os.kill(-1, sig)
+    except ProcessLookupError:
+        pass            # nobody left to interrupt: fine
+    return True
 
 
 def _kill_all(wait):

@@ -61,12 +61,27 @@ def test_sessions_do_not_see_each_other(stack):
         stack.post("/release", {"session_id": s})
 
 
-def test_timeout_resets_the_session_and_says_so(stack):
+def test_timeout_interrupts_the_cell_and_keeps_the_state(stack):
     s = sid()
-    call(stack, s, "x = 41")
+    j = call(stack, s, "x = 41")
+    assert j["session_state"] == "preserved"
     j = call(stack, s, "while True:\n    pass", timeout=1)
     assert j["status"] == "timeout"
-    assert j["session_reset"] is True
+    assert j["session_reset"] is False and j["session_state"] == "preserved"
+    assert "KeyboardInterrupt" in j["stderr"]
+    j = call(stack, s, "x + 1")
+    assert j["status"] == "completed" and j["result_text"] == "42"
+    stack.post("/release", {"session_id": s})
+
+
+def test_timeout_of_a_cell_deaf_to_sigint_resets_the_session(stack):
+    s = sid()
+    call(stack, s, "x = 41")
+    j = call(stack, s, "import signal\n"
+                       "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                       "while True:\n    pass", timeout=1)
+    assert j["status"] == "timeout"
+    assert j["session_reset"] is True and j["session_state"] == "reset"
     j = call(stack, s, "print('x' in globals())")
     assert j["status"] == "completed"
     assert j["stdout"] == "False\n"

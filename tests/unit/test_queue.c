@@ -1,7 +1,8 @@
 /* test_queue.c - the shared sandbox queue: round robin across keys and
  * first come first served within one, queue_max, a waiter woken (not
  * polling) when the head leaves, a dead worker's place freed, a client
- * that hangs up leaving, and the drain rate behind Retry-After. */
+ * that hangs up leaving, a poke told apart from a wake, and the drain
+ * rate behind Retry-After. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -285,6 +286,24 @@ static void named_queues_are_apart(void **state)
     assert_int_equal(queue_count("session:A:x"), 0);
 }
 
+static void poke_is_noted_apart_from_wakes(void **state)
+{
+    struct queue_ticket t;
+
+    UNUSED(state);
+    assert_true(queue_wake_fd() >= 0);
+    assert_false(queue_poked());
+    assert_int_equal(queue_enter("k", 10, &t), 0);
+    queue_poke(getpid());
+    assert_int_equal(queue_sleep(&t, now_ms() + 5000, -1), QUEUE_WOKEN);
+    assert_true(queue_poked());     /* seen by the sleep's drain */
+    assert_false(queue_poked());
+    queue_poke(getpid());
+    assert_true(queue_poked());     /* read from the socket here */
+    queue_poke(1);                  /* no wake socket there: nothing */
+    queue_leave(&t, QUEUE_WOKEN, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup(client_hang_up_ends_the_wait, setup),
         cmocka_unit_test_setup(retry_after_follows_the_drain, setup),
         cmocka_unit_test_setup(named_queues_are_apart, setup),
+        cmocka_unit_test_setup(poke_is_noted_apart_from_wakes, setup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

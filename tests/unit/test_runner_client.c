@@ -1,14 +1,21 @@
 /* test_runner_client.c - the parser of what a runner sends back, fed as
  * a socket would deliver it: streams and their caps, figures and files
  * (checked, not trusted), the result frame, and every way a runner can
- * break the protocol.  And the PNG and MIME sniffing files go through. */
+ * break the protocol.  A cancel passed on during a real call.  And the
+ * PNG and MIME sniffing files go through. */
 #include "config.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "base/buf.h"
@@ -388,6 +395,72 @@ static void test_filetypes(void **state)
     assert_int_equal(filetype_png_size(p, sizeof(p), &w, &h), -1);
 }
 
+/* A runner that sends one line, waits for the host's next byte and
+ * answers with a result saying whether that byte was the cancel. */
+static void fake_runner(int listener)
+{
+    struct buf b = BUF_INIT(0);
+    char req[6], byte = 0;      /* the length and "{}" */
+    int conn = accept(listener, NULL, NULL);
+
+    if (conn < 0 || recv(conn, req, sizeof(req), MSG_WAITALL) != 6)
+        _exit(1);
+    frame_str(&b, 'o', "started\n");
+    if (send(conn, b.data, b.len, 0) < 0
+        || recv(conn, &byte, 1, 0) != 1)
+        _exit(2);
+    buf_reset(&b);
+    frame_str(&b, 'r', byte == 'c' ? "{\"cancelled\": true}"
+                                   : "{\"cancelled\": false}");
+    _exit(send(conn, b.data, b.len, 0) < 0 ? 3 : 0);
+}
+
+static bool asked(void *arg)
+{
+    char b;
+
+    return read(*(int *)arg, &b, 1) == 1;   /* drains the wake-up */
+}
+
+static void test_cancel_reaches_the_runner(void **state)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct runner_reply r;
+    char err[ERR_LEN], dir[] = "/tmp/pyexec-rc-XXXXXX";
+    int wake[2], listener, status;
+    struct runner_cancel cancel;
+    pid_t pid;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/runner.sock", dir);
+    listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_int_equal(bind(listener, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(listener, 1), 0);
+    pid = fork();
+    if (pid == 0)
+        fake_runner(listener);
+    assert_int_equal(pipe(wake), 0);
+    cancel = (struct runner_cancel){ wake[0], asked, &wake[0], false };
+    /* The poke is there before the call: passed on at its first wait. */
+    assert_int_equal(write(wake[1], "x", 1), 1);
+    runner_reply_init(&r, &lim);
+    assert_int_equal(runner_call(sa.sun_path, (struct str){ "{}", 2 },
+                                 now_ms() + 10000, &lim, &cancel, &r, err),
+                     RESULT_OK);
+    assert_true(cancel.sent);
+    assert_true(r.cancelled);
+    assert_string_equal(buf_cstr(&r.out), "started\n");
+    runner_reply_release(&r);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(status, 0);
+    close(listener);
+    close(wake[0]);
+    close(wake[1]);
+    unlink(sa.sun_path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_protocol_errors),
         cmocka_unit_test(test_oversized_and_trailing_frames),
         cmocka_unit_test(test_filetypes),
+        cmocka_unit_test(test_cancel_reaches_the_runner),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

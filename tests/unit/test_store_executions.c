@@ -1,6 +1,7 @@
 /* test_store_executions.c - the executions table on a real SQLite file:
  * admission with its limits and duplicate ids, blocked and finished
- * records, the record as JSON, paging, interruption and purging. */
+ * records, the record as JSON, paging, interruption, cancel and
+ * purging. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include "base/json.h"
 #include "base/util.h"
 #include "store/store.h"
+#include "store/store_async.h"
 #include "store/store_executions.h"
 #include "store/store_images.h"
 
@@ -254,6 +256,42 @@ static void test_interrupt_and_purge(void **state)
     assert_int_equal(store_execution_count(f->s), 0);
 }
 
+static void test_cancel(void **state)
+{
+    struct fixture *f = *state;
+    struct execution_new e = new_of("q1", "k1");
+    struct async_submit a = { &e, "{}", 2, "", 0, 10 };
+    struct execution_done d = { .status = "completed" };
+    char status[16];
+    int pid = -1;
+
+    assert_int_equal(store_execution_cancel(f->s, "k1", "nope", &pid),
+                     CANCEL_NONE);
+    /* One a worker runs: marked, and its process named. */
+    assert_int_equal(admit(f->s, "a1", "k1", 0, 0), RESULT_OK);
+    assert_false(store_execution_cancel_asked(f->s, "k1", "a1"));
+    assert_int_equal(store_execution_cancel(f->s, "k2", "a1", &pid),
+                     CANCEL_NONE);
+    assert_int_equal(store_execution_cancel(f->s, "k1", "a1", &pid),
+                     CANCEL_ASKED);
+    assert_int_equal(pid, 4242);
+    assert_true(store_execution_cancel_asked(f->s, "k1", "a1"));
+    assert_false(store_execution_cancel_asked(f->s, "k2", "a1"));
+    /* Ended: nothing to cancel. */
+    assert_int_equal(store_execution_finish(f->s, "k1", "a1", &d), 0);
+    assert_int_equal(store_execution_cancel(f->s, "k1", "a1", &pid),
+                     CANCEL_FINAL);
+    /* Waiting for an executor: cancelled here, out of the queue. */
+    e.worker_pid = 0;
+    assert_int_equal(store_async_submit(f->s, &a), RESULT_OK);
+    assert_int_equal(store_async_waiting(f->s), 1);
+    assert_int_equal(store_execution_cancel(f->s, "k1", "q1", &pid),
+                     CANCEL_DONE);
+    assert_int_equal(store_async_waiting(f->s), 0);
+    assert_int_equal(store_execution_status(f->s, "q1", "k1", status), 1);
+    assert_string_equal(status, "cancelled");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +299,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blocked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt_and_purge, setup,
                                         teardown),
     };

@@ -1,6 +1,7 @@
 /* async.c - POST /executions (accept now, run in an executor), the long
- * poll of GET /executions/{id}?wait=N, GET /executions/{id}/deliveries
- * and the key's webhook secret (GET and POST /webhook-secret). */
+ * poll of GET /executions/{id}?wait=N, POST /executions/{id}/cancel,
+ * GET /executions/{id}/deliveries and the key's webhook secret (GET and
+ * POST /webhook-secret). */
 #include "config.h"
 
 #include <stdio.h>
@@ -16,12 +17,16 @@
 #include "http/handlers/handlers.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "sandbox/queue.h"
 #include "store/store.h"
 #include "store/store_executions.h"
 #include "store/store_keys.h"
 #include "store/store_webhooks.h"
 
 #define WAIT_MAX_S 30
+/* How long a cancel waits for a running execution to end: its SIGINT
+ * grace (1 s) and the runner's clean, with room for a loaded host. */
+#define CANCEL_WAIT_MS 5000
 
 void handle_execution_submit(struct request *rq)
 {
@@ -120,6 +125,57 @@ void handle_execution_get(struct request *rq)
     }
     jw_free(w);
     respond_missing(rq, rc, "execution");
+}
+
+/* The record, 200 when final, else 202 (it is still being stopped). */
+static void respond_record(struct request *rq, const char *id)
+{
+    struct jw *w = jw_new();
+    char status[16] = "";
+    int rc = store_execution_status(rq->store, id, rq->key->id, status);
+
+    if (rc == 1)
+        rc = store_execution_write(rq->store, id, rq->key->id,
+                                   request_base_url(rq), true, w);
+    if (rc != 1) {
+        jw_free(w);
+        respond_missing(rq, rc, "execution");
+    } else if (is_final(status)) {
+        response_json(rq, RESULT_OK, w);
+    } else {
+        response_accepted(rq, w);
+    }
+}
+
+void handle_execution_cancel(struct request *rq)
+{
+    const char *id = rq->params[0];
+    int pid;
+    int rc = store_execution_cancel(rq->store, rq->key->id, id, &pid);
+
+    switch (rc) {
+    case CANCEL_NONE:
+        respond_missing(rq, 0, "execution");
+        return;
+    case CANCEL_FINAL:
+        response_fail(rq, RESULT_ALREADY_FINAL, "the execution has ended "
+                      "already; only a queued or running one can be "
+                      "cancelled");
+        return;
+    case CANCEL_DONE:
+        notify_ended_bump();
+        notify_poke(NOTIFY_DELIVERER);
+        break;
+    case CANCEL_ASKED:
+        /* The process that has it reads the mark when poked. */
+        queue_poke(pid);
+        wait_for_end(rq, id, CANCEL_WAIT_MS);
+        break;
+    default:
+        respond_db_error(rq);
+        return;
+    }
+    respond_record(rq, id);
 }
 
 void handle_execution_deliveries(struct request *rq)
