@@ -15,12 +15,15 @@
 
 #include "base/util.h"
 
-static uint32_t *ended;         /* NULL: not made (admin, unit tests) */
+/* Two counters in one shared page: ended executions, stored events. */
+enum { ENDED, EVENTS, N_COUNTERS };
+static uint32_t *counters;      /* NULL: not made (admin, unit tests) */
 static int fds[NOTIFY_N_FDS] = { -1, -1 };
 
 void notify_create(void)
 {
-    ended = xmap_shared(sizeof(*ended), "the wake-up counter");
+    counters = xmap_shared(N_COUNTERS * sizeof(*counters),
+                           "the wake-up counters");
     for (int i = 0; i < NOTIFY_N_FDS; i++) {
         fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (fds[i] < 0)
@@ -28,32 +31,64 @@ void notify_create(void)
     }
 }
 
-uint32_t notify_ended_seq(void)
+static uint32_t seq_of(int which)
 {
-    return ended ? __atomic_load_n(ended, __ATOMIC_SEQ_CST) : 0;
+    return counters ? __atomic_load_n(&counters[which], __ATOMIC_SEQ_CST)
+                    : 0;
 }
 
-void notify_ended_wait(uint32_t seen, long timeout_ms)
+static void wait_on(int which, uint32_t seen, long timeout_ms)
 {
     struct timespec ts;
 
     if (timeout_ms <= 0)
         return;
-    if (!ended) {
+    if (!counters) {
         sleep_ms(timeout_ms < 100 ? timeout_ms : 100);
         return;
     }
     ts.tv_sec = timeout_ms / 1000;
     ts.tv_nsec = (timeout_ms % 1000) * 1000000L;
-    syscall(SYS_futex, ended, FUTEX_WAIT, seen, &ts, NULL, 0);
+    syscall(SYS_futex, &counters[which], FUTEX_WAIT, seen, &ts, NULL, 0);
+}
+
+static void bump(int which)
+{
+    if (!counters)
+        return;
+    __atomic_add_fetch(&counters[which], 1, __ATOMIC_SEQ_CST);
+    syscall(SYS_futex, &counters[which], FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+uint32_t notify_ended_seq(void)
+{
+    return seq_of(ENDED);
+}
+
+void notify_ended_wait(uint32_t seen, long timeout_ms)
+{
+    wait_on(ENDED, seen, timeout_ms);
 }
 
 void notify_ended_bump(void)
 {
-    if (!ended)
-        return;
-    __atomic_add_fetch(ended, 1, __ATOMIC_SEQ_CST);
-    syscall(SYS_futex, ended, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+    bump(ENDED);
+    bump(EVENTS);               /* a stream waits for the end too */
+}
+
+uint32_t notify_events_seq(void)
+{
+    return seq_of(EVENTS);
+}
+
+void notify_events_wait(uint32_t seen, long timeout_ms)
+{
+    wait_on(EVENTS, seen, timeout_ms);
+}
+
+void notify_events_bump(void)
+{
+    bump(EVENTS);
 }
 
 void notify_poke(enum notify_fd which)

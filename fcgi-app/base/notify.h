@@ -1,6 +1,7 @@
 /* notify.h - wake-ups between the processes of one master, so nothing
- * waits by polling: a shared counter of ended executions that any number
- * of processes sleep on (a futex, woken all at once), and two eventfds,
+ * waits by polling: shared counters of ended executions and of stored
+ * stream events that any number of processes sleep on (futexes, woken
+ * all at once), and two eventfds,
  * one that wakes the async executors and one that wakes the webhook
  * deliverer.  The master makes them before it forks; in a process
  * without them (pyexec-admin, unit tests) every call does nothing. */
@@ -20,8 +21,14 @@ uint32_t notify_ended_seq(void);
 /* Sleeps until the counter moves past seen or timeout_ms passes (or a
  * signal arrives). */
 void notify_ended_wait(uint32_t seen, long timeout_ms);
-/* One more execution ended: wakes every waiter. */
+/* One more execution ended: wakes every waiter, the streams' too. */
 void notify_ended_bump(void);
+
+/* The same for stored events (exec/events.h): a stream waits on it for
+ * the next batch of any execution, then reads its own. */
+uint32_t notify_events_seq(void);
+void notify_events_wait(uint32_t seen, long timeout_ms);
+void notify_events_bump(void);
 
 /* Wakes the processes that poll fd. */
 void notify_poke(enum notify_fd which);

@@ -16,6 +16,7 @@
 #include "base/notify.h"
 #include "base/stats.h"
 #include "base/util.h"
+#include "exec/events.h"
 #include "exec/execution_request.h"
 #include "exec/interpreter.h"
 #include "exec/render.h"
@@ -330,12 +331,29 @@ static const char *status_of(const struct runner_reply *r, enum result e,
     return "error";
 }
 
-/* One runner call on lease l.  Returns the runner's result; *status is
- * set (NULL when nothing ran). */
+/* The stream's hooks on a runner call (exec/events.h). */
+static void on_output(void *arg, char stream, const char *p, size_t n)
+{
+    events_output(arg, stream, p, n);
+}
+
+static double events_due(void *arg)
+{
+    return ((struct execution_ctx *)arg)->events->flush_at;
+}
+
+static void events_tick(void *arg)
+{
+    events_flush(((struct execution_ctx *)arg)->events);
+}
+
+/* One runner call on lease l; watched: its output is the execution's
+ * (not a test case's), so it makes events.  Returns the runner's result;
+ * *status is set (NULL when nothing ran). */
 static enum result call_runner(struct execution_ctx *ctx,
                                const struct program *p, const struct lease *l,
-                               struct runner_reply *r, const char **status,
-                               char *err)
+                               bool watched, struct runner_reply *r,
+                               const char **status, char *err)
 {
     const struct conf *c = ctx->app->conf;
     struct runner_limits lim;
@@ -343,15 +361,21 @@ static enum result call_runner(struct execution_ctx *ctx,
     char *msg = render_runner_call(c, ctx->er, p, &len);
     char *sock = sandbox_socket_path(c, l->name);
     double deadline = now_ms() + ctx->er->timeout * 1000 + RUNNER_GRACE_MS;
-    struct runner_cancel cancel = { queue_wake_fd(), cancel_asked, ctx,
-                                    false };
+    struct runner_watch watch = { ctx, queue_wake_fd(), cancel_asked, false,
+                                  NULL, NULL };
     enum result e;
 
     runner_limits_of(c, &lim);
     runner_reply_init(r, &lim);
-    e = runner_call(sock, (struct str){ msg, len }, deadline, &lim, &cancel,
+    if (watched) {
+        r->output = on_output;
+        r->output_arg = ctx->events;
+        watch.due = events_due;
+        watch.tick = events_tick;
+    }
+    e = runner_call(sock, (struct str){ msg, len }, deadline, &lim, &watch,
                     r, err);
-    ctx->cancel_sent |= cancel.sent;
+    ctx->cancel_sent |= watch.cancel_sent;
     free(msg);
     free(sock);
     *status = NULL;
@@ -361,7 +385,7 @@ static enum result call_runner(struct execution_ctx *ctx,
         pool_kill(ctx->app, l);     /* it ignored its own deadline */
     /* Our cancel, and the runner's word that it stopped the program
      * for it (it may have ended on its own first). */
-    *status = cancel.sent && e == RESULT_OK && r->cancelled
+    *status = watch.cancel_sent && e == RESULT_OK && r->cancelled
               ? "cancelled"
               : status_of(r, e, e == RESULT_RUNNER_LOST
                           && pool_oom_killed(ctx->app, l));
@@ -388,9 +412,9 @@ static void run_test_case(struct execution_ctx *ctx, const struct lease *l,
     {
         struct program p = { { code.data, code.len },
                              { t->stdin_data, t->stdin_len }, false,
-                             !ctx->heavy };
+                             !ctx->heavy, false };
 
-        e = call_runner(ctx, &p, l, &r, &status, err);
+        e = call_runner(ctx, &p, l, false, &r, &status, err);
     }
     buf_release(&code);
     if (e != RESULT_OK)
@@ -444,7 +468,7 @@ static bool run_code(struct execution_ctx *ctx, struct held *h)
     struct program p = { { er->code, er->code_len },
                          { er->stdin_data, er->stdin_len },
                          er->session_id != NULL,
-                         !ctx->heavy && !er->session_id };
+                         !ctx->heavy && !er->session_id, ctx->stream };
     double t0 = now_ms();
     char err[ERR_LEN];
     enum result e;
@@ -456,7 +480,8 @@ static bool run_code(struct execution_ctx *ctx, struct held *h)
         return false;
     }
     for (int attempt = 1; ; attempt++) {
-        e = call_runner(ctx, &p, &h->lease, &res->reply, &res->status, err);
+        e = call_runner(ctx, &p, &h->lease, true, &res->reply, &res->status,
+                        err);
         if (e != RESULT_RUNNER_DOWN || attempt == RUNNER_ATTEMPTS)
             break;
         /* The container died while idle (nothing ran): take another. */
@@ -528,6 +553,15 @@ static int64_t storage_room(struct execution_ctx *ctx)
     return room;
 }
 
+static void image_event(struct execution_ctx *ctx, const char *image_id)
+{
+    char *url = xasprintf("%s/images/%s", ctx->base_url ? ctx->base_url : "",
+                          image_id);
+
+    events_image(ctx->events, image_id, url);
+    free(url);
+}
+
 static void store_files(struct execution_ctx *ctx)
 {
     struct execution_result *res = ctx->res;
@@ -554,6 +588,7 @@ static void store_files(struct execution_ctx *ctx)
         }
         ef->is_plot = f->is_plot;
         ef->name = f->name ? xstrdup(f->name) : NULL;
+        image_event(ctx, ef->id);
         ef->mime = f->mime;
         ef->size = f->len;
         ef->width = f->width;
@@ -597,10 +632,14 @@ static void finish_record(struct execution_ctx *ctx)
         buf_cstr(&r->out), r->out.len, buf_cstr(&r->err), r->err.len,
         result_text ? result_text : "", result_len, r->truncated,
         r->time_ms / 1000, res->error_text, res->tests_json, NULL, timings,
-        NULL, ctx->er->callback_url != NULL,
+        NULL, ctx->er->callback_url != NULL, NULL, 0,
     };
     struct jw *w = NULL;
 
+    /* The last events go with the record (store_execution_finish). */
+    events_end(ctx->events);
+    d.events = ctx->events->pending;
+    d.n_events = ctx->events->n_pending;
     if (ctx->keep_result) {
         w = jw_new();
         render_execution(ctx->er, res, ctx->base_url ? ctx->base_url : "",
@@ -678,12 +717,22 @@ void execution_run(struct execution_ctx *ctx,
                    const struct execution_request *er,
                    struct execution_result *res)
 {
+    struct events ev;
+
+    events_init(&ev, ctx->app->store, ctx->key->id, er->id, ctx->live);
+    ctx->events = &ev;
+    /* Watched as it runs: a client may follow an execution in the
+     * background or a session's cell; one that asked to, does. */
+    ctx->stream = ctx->is_queued || ctx->live || er->session_id;
     /* A poke while it queues for a sandbox asks here too. */
     ctx->app->cancelled = cancel_asked;
     ctx->app->cancel_arg = ctx;
     run(ctx, er, res);
     ctx->app->cancelled = NULL;
     ctx->app->cancel_arg = NULL;
+    res->last_event = ev.seq;
+    events_release(&ev);
+    ctx->events = NULL;
 }
 
 bool execution_result_retryable(const struct execution_result *res)

@@ -15,6 +15,8 @@
 #include "sandbox/runner_client.h"
 
 struct app;
+struct events;
+struct events_live;
 struct execution_request;
 struct principal;
 
@@ -52,6 +54,7 @@ struct execution_result {
     double queue_ms, sandbox_ms, run_ms, total_ms;
     int storage_dropped;        /* outputs over a storage limit */
     int64_t storage_bytes;      /* bytes of outputs stored */
+    int64_t last_event;         /* the number of its last event */
 };
 
 struct execution_ctx {
@@ -68,6 +71,11 @@ struct execution_ctx {
     bool heavy;         /* set by execution_run: its code wants the heavy
                          * interpreter (exec/interpreter.h) */
     bool cancel_sent;   /* a cancel reached the runner during a call */
+    /* A client watching live (POST /execute with Accept:
+     * text/event-stream), or NULL; set by the caller. */
+    const struct events_live *live;
+    struct events *events;  /* set by execution_run: its stream */
+    bool stream;            /* set by execution_run: stdout by lines */
 };
 
 /* Runs er; res says what happened (release it after). */

@@ -39,6 +39,8 @@ char *render_runner_call(const struct conf *c,
     jw_key(w, "keep_warm");
     jw_bool(w, p->in_session || c->isolation == ISOLATION_PROCESS);
     jw_kv_str(w, "interpreter", p->light ? "light" : "heavy");
+    if (p->stream)
+        jw_kv_bool(w, "stream", true);
     jw_obj_close(w);
     out = xstrdup(jw_text(w, len));
     jw_free(w);

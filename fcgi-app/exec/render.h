@@ -22,6 +22,7 @@ struct program {
     struct str stdin_data;
     bool in_session;            /* in the session's interpreter */
     bool light;                 /* may fork from the light interpreter */
+    bool stream;                /* watched as it runs: stdout by lines */
 };
 
 /* The runner's "exec" message for program p of er (runner/PROTOCOL.md):

@@ -27,6 +27,8 @@ const struct route route_table[] = {
       0, "execution_deliveries" },
     { HTTP_POST, "/executions/{id}/cancel", handle_execution_cancel, 0,
       "execution_cancel" },
+    { HTTP_GET, "/executions/{id}/events", handle_execution_events, 0,
+      "execution_events" },
     { HTTP_GET | HTTP_POST, "/webhook-secret", handle_webhook_secret, 0,
       "webhook_secret" },
 };

@@ -239,6 +239,10 @@ struct keeper {
 
 /* How fast heavy_share follows demand: the weight of one request. */
 #define DEMAND_WEIGHT 0.1
+/* From this share of recent demand (one heavy request in the last 20 or
+ * so) a pool of two or more keeps one heavy container however small the
+ * share: heavy code that comes now and then finds its packages loaded. */
+#define HEAVY_FLOOR_SHARE 0.05
 
 static void queue_removal(const struct pool_container *c, void *arg)
 {
@@ -325,13 +329,18 @@ static void follow_demand(struct keeper *k)
 /* Whether the next container to make should be heavy: in process
  * isolation always (a key keeps it for many executions); in container
  * isolation while fewer of the unbound ones idle or coming are heavy
- * than recent demand asks for.  Either kind runs any code. */
+ * than recent demand asks for (at least one, see HEAVY_FLOOR_SHARE).
+ * Either kind runs any code. */
 static bool next_is_heavy(const struct keeper *k, int heavy_have,
                           int all_wanted)
 {
+    int want = (int)(all_wanted * k->heavy_share + 0.5);
+
     if (cfg->isolation == ISOLATION_PROCESS)
         return true;
-    return heavy_have < (int)(all_wanted * k->heavy_share + 0.5);
+    if (want == 0 && all_wanted >= 2 && k->heavy_share >= HEAVY_FLOOR_SHARE)
+        want = 1;
+    return heavy_have < want;
 }
 
 static void fill(struct keeper *k)

@@ -187,6 +187,8 @@ static void take_stream(struct frame_parser *fp, struct buf *b, size_t *seen)
         n = room;
     }
     buf_append(b, fp->payload.data, n);
+    if (n && fp->r->output)
+        fp->r->output(fp->r->output_arg, fp->type, fp->payload.data, n);
 }
 
 static int end_frame(struct frame_parser *fp, char *err)
@@ -425,27 +427,35 @@ static enum result send_request(int fd, struct str req, double deadline,
     return RESULT_OK;
 }
 
-/* Waits for the runner's next bytes, passing a cancel on when it
- * comes. */
+/* Waits for the runner's next bytes, passing a cancel on when it comes
+ * and ticking the watch's timer. */
 static enum result wait_answer(int fd, double deadline,
-                               struct runner_cancel *c, char *err)
+                               struct runner_watch *w, char *err)
 {
     for (;;) {
         struct pollfd p[2] = {
             { fd, POLLIN, 0 },
-            { c && !c->sent ? c->wake_fd : -1, POLLIN, 0 },
+            { w && !w->cancel_sent ? w->wake_fd : -1, POLLIN, 0 },
         };
-        double left = deadline - now_ms();
+        double due = w && w->due ? w->due(w->arg) : 0;
+        double wake = due > 0 && due < deadline ? due : deadline;
+        double left = wake - now_ms();
         int rc;
 
+        if (due > 0 && left <= 0) {
+            w->tick(w->arg);
+            continue;
+        }
         if (left <= 0)
             break;
         rc = poll(p, 2, (int)(left + 1));
         if (rc < 0 && errno != EINTR)
             break;
-        if (rc > 0 && (p[1].revents & POLLIN) && c->requested(c->arg)) {
+        if (rc > 0 && (p[1].revents & POLLIN)
+            && w->cancel_requested(w->arg)) {
             /* One byte into an empty direction: it cannot block. */
-            c->sent = send(fd, "c", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
+            w->cancel_sent = send(fd, "c", 1,
+                                  MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
         }
         if (rc > 0 && p[0].revents)
             return RESULT_OK;
@@ -456,7 +466,7 @@ static enum result wait_answer(int fd, double deadline,
 
 /* Feeds what the runner sends to fp until the result frame. */
 static enum result read_reply(int fd, double deadline,
-                              struct runner_cancel *cancel,
+                              struct runner_watch *watch,
                               struct frame_parser *fp, char *err)
 {
     char chunk[65536];
@@ -467,7 +477,7 @@ static enum result read_reply(int fd, double deadline,
         int st;
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            r = wait_answer(fd, deadline, cancel, err);
+            r = wait_answer(fd, deadline, watch, err);
             if (r != RESULT_OK)
                 return r;
             continue;
@@ -486,7 +496,7 @@ static enum result read_reply(int fd, double deadline,
 
 enum result runner_call(const char *sock_path, struct str req,
                         double deadline, const struct runner_limits *lim,
-                        struct runner_cancel *cancel,
+                        struct runner_watch *watch,
                         struct runner_reply *r, char *err)
 {
     struct frame_parser *fp;
@@ -498,7 +508,7 @@ enum result runner_call(const char *sock_path, struct str req,
     rc = send_request(fd, req, deadline, err);
     if (rc == RESULT_OK) {
         fp = frame_parser_new(lim, r);
-        rc = read_reply(fd, deadline, cancel, fp, err);
+        rc = read_reply(fd, deadline, watch, fp, err);
         frame_parser_free(fp);
     }
     close(fd);

@@ -47,31 +47,39 @@ struct runner_reply {
     struct runner_file *files;
     size_t n_files, files_cap;
     int images_dropped, files_dropped;
+    /* Called with each chunk of stdout ('o') or stderr ('e') kept within
+     * the caps, as it arrives (NULL: nobody listens). */
+    void (*output)(void *arg, char stream, const char *p, size_t n);
+    void *output_arg;
 };
 
 void runner_reply_init(struct runner_reply *r,
                        const struct runner_limits *lim);
 void runner_reply_release(struct runner_reply *r);
 
-/* A cancel that can come during a call: when wake_fd (-1: none) polls
- * readable and requested(arg) says so, the runner is sent the cancel
- * byte (PROTOCOL.md), once. */
-struct runner_cancel {
-    int wake_fd;
-    bool (*requested)(void *arg);
+/* What a call watches besides the runner (runner_call's watch, NULL:
+ * nothing).  A cancel: when wake_fd (-1: none) polls readable and
+ * cancel_requested(arg) says so, the runner is sent the cancel byte
+ * (PROTOCOL.md), once.  A timer: when due(arg) (a now_ms() time, 0:
+ * none) has passed, tick(arg) runs (the stream's next batch). */
+struct runner_watch {
     void *arg;
-    bool sent;                  /* out: the byte went */
+    int wake_fd;
+    bool (*cancel_requested)(void *arg);
+    bool cancel_sent;           /* out: the byte went */
+    double (*due)(void *arg);
+    void (*tick)(void *arg);
 };
 
 /* Sends req (a JSON object) and reads the reply into r until the result
- * frame, watching cancel (NULL: none).  deadline is on the now_ms()
+ * frame, with watch (NULL: none).  deadline is on the now_ms()
  * clock.  Returns RESULT_OK,
  * RESULT_RUNNER_DOWN (could not connect: nothing ran), RESULT_RUNNER_LOST
  * (the connection dropped before the result), RESULT_TIMEOUT (our
  * deadline passed) or RESULT_RUNNER_PROTOCOL, with err. */
 enum result runner_call(const char *sock_path, struct str req,
                         double deadline, const struct runner_limits *lim,
-                        struct runner_cancel *cancel,
+                        struct runner_watch *watch,
                         struct runner_reply *r, char *err);
 
 /* Feeds raw reply bytes through the frame parser, as runner_call does;

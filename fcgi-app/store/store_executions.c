@@ -121,12 +121,32 @@ int store_execution_started(struct store *s, const char *key_id,
                      V_INT(wall_ms()), V_TEXT(container), V_TEXT(sid));
 }
 
+static int finish(struct store *s, const char *sid,
+                  const struct execution_done *d);
+
 int store_execution_finish(struct store *s, const char *key_id,
                            const char *id, const struct execution_done *d)
 {
     char sid[STORE_SCOPED_ID_LEN];
 
     store_scoped_id(key_id, id, sid);
+    if (!d->n_events)
+        return finish(s, sid, d);
+    /* The last events and the end in one transaction: a stream that
+     * sees the end has every event to read. */
+    if (store_begin(s) < 0)
+        return -1;
+    if (store_events_insert(s, sid, d->events, d->n_events) < 0
+        || finish(s, sid, d) < 0 || store_commit(s) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return 0;
+}
+
+static int finish(struct store *s, const char *sid,
+                  const struct execution_done *d)
+{
     /* The webhook is queued after the record is final, and only for an
      * execution that may have one (no extra statement on every finish);
      * a crash between the two is caught by the deliverer's sweep. */
@@ -375,6 +395,10 @@ long store_execution_purge(struct store *s, int64_t cutoff_ms)
     if (STORE_RUN(s, "DELETE FROM images WHERE execution_id IN"
                      " (SELECT id FROM executions WHERE created_at < ?)",
                   V_INT(cutoff_ms)) < 0
+        || STORE_RUN(s, "DELETE FROM execution_events WHERE execution_id IN"
+                        " (SELECT id FROM executions WHERE created_at < ?"
+                        " AND status NOT IN ('queued', 'running'))",
+                     V_INT(cutoff_ms)) < 0
         || STORE_RUN(s, "DELETE FROM webhook_attempts WHERE delivery_id IN"
                         " (SELECT d.id FROM webhook_deliveries d JOIN"
                         " executions e ON e.id = d.execution_id"

@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 struct store;
+struct store_event;
 struct jw;
 
 /* What is known when an execution is accepted. */
@@ -71,6 +72,9 @@ struct execution_done {
     const char *timings;        /* JSON */
     const char *result;         /* JSON: the /execute reply, if kept */
     bool callback;              /* it may have a callback_url: queue it */
+    /* Its last events (exec/events.h), stored with the record. */
+    const struct store_event *events;
+    size_t n_events;
 };
 int store_execution_finish(struct store *s, const char *key_id,
                            const char *id, const struct execution_done *d);

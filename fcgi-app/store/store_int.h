@@ -114,6 +114,12 @@ struct execution_new;
 int store_execution_insert(struct store *s, const struct execution_new *e,
                            const char *status);
 
+/* Inserts n events of the execution stored as sid, inside the caller's
+ * transaction (store_events.c); 0 or -1. */
+struct store_event;
+int store_events_insert(struct store *s, const char *sid,
+                        const struct store_event *ev, size_t n);
+
 /* Records rc as the last error; returns -1 for convenience. */
 int store_fail(struct store *s, int rc);
 /* Steps a statement that returns no rows; 0 or -1. */

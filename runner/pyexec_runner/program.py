@@ -91,13 +91,15 @@ def _data_size():
     raise OSError("no VmData in /proc/self/status")
 
 
-def _open_stdio():
+def _open_stdio(stream):
     """New sys.std* on fds 0-2, buffered as for `python3 file.py` with
-    pipes; new ones so no read-ahead of a previous session call remains."""
+    pipes, or stdout line by line (as on a terminal) for a stream that a
+    client watches; new ones so no read-ahead of a previous session call
+    remains."""
     sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8",
                                      closefd=False)
-    sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8",
-                                       closefd=False)
+    sys.stdout = sys.__stdout__ = open(1, "w", buffering=1 if stream else -1,
+                                       encoding="utf-8", closefd=False)
     sys.stderr = sys.__stderr__ = open(2, "w", buffering=1,
                                        encoding="utf-8",
                                        errors="backslashreplace",
@@ -411,7 +413,7 @@ def _run_call(main, fields, filename, final):
     wrote to them is in the pipes.  final: the process exits after it, so
     do what the interpreter does before exiting, and send every file."""
     global _channel
-    _open_stdio()
+    _open_stdio(fields.get("stream", False))
     _channel = Channel(META_FD, fields["limits"])
     before = {} if final else _output_snapshot()
     main.__dict__.update(fields["variables"])

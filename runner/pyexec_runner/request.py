@@ -25,7 +25,7 @@ LIMITS = {
 STRINGS = {"id": 128, "code": MAX_REQUEST, "stdin": MAX_REQUEST}
 FIELDS = {
     "exec": {"op", "id", "code", "stdin", "variables", "session",
-             "keep_warm", "interpreter", *LIMITS},
+             "keep_warm", "interpreter", "stream", *LIMITS},
     "ping": {"op", "id"},
     "reset": {"op", "id"},
 }
@@ -47,6 +47,7 @@ class Request:
         self.variables = fields.get("variables") or {}
         self.session = fields.get("session", False)
         self.keep_warm = fields.get("keep_warm", True)
+        self.stream = fields.get("stream", False)
         # Sessions always get the heavy one: a later call may import.
         self.light = (fields.get("interpreter") == "light"
                       and not self.session)
@@ -60,6 +61,7 @@ class Request:
         """What the sandboxed process needs of it (program.serve)."""
         return json.dumps({"code": self.code, "variables": self.variables,
                            "session": self.session,
+                           "stream": self.stream,
                            "memory_mb": self.memory_mb,
                            "limits": self.limits()})
 
@@ -98,7 +100,7 @@ def _check(name, value):
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise BadRequest(f"{name} is not valid Unicode") from None
-    elif name in ("session", "keep_warm"):
+    elif name in ("session", "keep_warm", "stream"):
         if type(value) is not bool:
             raise BadRequest(f"{name} must be a boolean")
     elif name == "interpreter":

@@ -1,7 +1,9 @@
 // playground.js - the playground page: sends the editor's code to
-// POST /execute (same origin) and shows what came back: status, output,
-// the last expression's value, figures and test results.  With the session
-// toggle on, runs share one session_id; "Reset session" releases it.
+// POST /execute (same origin) as a stream of Server-Sent Events, shows the
+// output as it comes, then what came back: status, output, the last
+// expression's value, figures and test results.  Stop cancels the run
+// (POST /executions/{id}/cancel).  With the session toggle on, runs share
+// one session_id; "Reset session" releases it.
 import { examples } from "./examples.js";
 
 const $ = (id) => document.getElementById(id);
@@ -9,6 +11,7 @@ const KEY_STORE = "pyexec.apiKey";
 const sessionId = "playground-" + randomHex(8);
 let editor;
 let running = false;
+let executionId = null;     // of the run in progress
 
 function randomHex(bytes) {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
@@ -43,7 +46,65 @@ async function api(path, body) {
   return { status: res.status, json, retryAfter: res.headers.get("Retry-After") };
 }
 
+// POST /execute as a stream: each output event goes to onOutput as it
+// arrives; resolves with the reply (the "result" event) like api() does,
+// or with the error when the answer is not a stream.
+async function streamExecute(body, onOutput) {
+  const headers = { "Content-Type": "application/json",
+    Accept: "text/event-stream" };
+  const key = $("api-key").value.trim();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const res = await fetch("execute", {
+    method: "POST", headers, body: JSON.stringify(body),
+  });
+  const retryAfter = res.headers.get("Retry-After");
+  if (!(res.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
+    let json = null;
+    try {
+      json = await res.json();
+    } catch {
+      // Not JSON (a proxy's error page): the status alone is reported.
+    }
+    return { status: res.status, json, retryAfter };
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let kind = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) kind = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (!data) continue;          // a comment that keeps it alive
+      const json = JSON.parse(data);
+      if (kind === "result") return { status: 200, json };
+      if (kind === "error") return { status: 503, json, retryAfter };
+      if (kind === "stdout" || kind === "stderr") onOutput(kind, json.text);
+    }
+  }
+  return { status: 502, json: null };
+}
+
 // ---- showing results ----
+
+// Output while it runs: appended to its pane, never rebuilt.
+function showLive(kind, text) {
+  let pre = document.querySelector(`[data-pane=${kind}] pre`);
+  if (!pre) {
+    const p = pane(kind, kind === "stdout" ? "Output (stdout)" : "Errors (stderr)", "");
+    $("panes").append(p);
+    pre = p.querySelector("pre");
+  }
+  pre.append(text);
+}
 
 function setStatus(...parts) {
   $("status").replaceChildren(...parts);
@@ -171,11 +232,16 @@ async function run() {
     return;
   }
   running = true;
+  executionId = "playground-" + randomHex(8);
+  body.execution_id = executionId;
   $("run").setAttribute("aria-busy", "true");
   $("run").textContent = "Running…";
+  $("stop").disabled = false;
   setStatus(badge("running", "busy"));
+  $("panes").replaceChildren();
+  showProblem();
   try {
-    const r = await api("execute", body);
+    const r = await streamExecute(body, showLive);
     if (r.status === 200 && r.json) renderRun(r.json);
     else renderFailure(r);
   } catch (e) {
@@ -183,8 +249,22 @@ async function run() {
     showProblem(`Could not reach pyexec: ${e.message}`);
   } finally {
     running = false;
+    executionId = null;
     $("run").removeAttribute("aria-busy");
     $("run").textContent = "Run";
+    $("stop").disabled = true;
+  }
+}
+
+// The run ends "cancelled" with what it printed so far; its stream says so.
+async function stop() {
+  if (!executionId) return;
+  $("stop").disabled = true;
+  try {
+    const r = await api(`executions/${executionId}/cancel`, {});
+    if (r.status >= 400 && r.status !== 409) renderFailure(r);
+  } catch (e) {
+    showProblem(`Could not reach pyexec: ${e.message}`);
   }
 }
 
@@ -238,6 +318,7 @@ async function main() {
   });
   $("reset").addEventListener("click", resetSession);
   $("run").addEventListener("click", run);
+  $("stop").addEventListener("click", stop);
   // Ctrl/Cmd+Enter runs from anywhere; the editor handles its own.
   document.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.defaultPrevented) {

@@ -175,3 +175,27 @@ test("a 400px-wide screen: no horizontal scroll, Run reachable", async () => {
   assert.equal(await page.getByRole("button", { name: "Run" }).isVisible(), true);
   await finish(page, "narrow");
 });
+
+test("output shows while it runs; Stop cancels the run", async () => {
+  const page = await newPage(browser.context);
+  await openPlayground(page);
+  await page.getByLabel("Timeout (s)").fill("60");
+  await typeCode(page, "import time\nfor i in range(600):\n"
+    + "    print('tick', i)\n    time.sleep(0.1)\n");
+  await page.getByRole("button", { name: "Run" }).click();
+  // A line is on the page while the run is still going.
+  await page.waitForFunction(() => {
+    const pre = document.querySelector("[data-pane=stdout] pre");
+    return pre && pre.textContent.includes("tick 2\n");
+  });
+  assert.equal(await badge(page), "running");
+  await page.getByRole("button", { name: "Stop" }).click();
+  await waitForResult(page);
+  assert.equal(await badge(page), "cancelled");
+  const out = await pane(page, "stdout");
+  assert.match(out, /^tick 0\ntick 1\ntick 2\n/);
+  assert.doesNotMatch(out, /tick 599/);
+  assert.equal(await page.getByRole("button", { name: "Stop" }).isDisabled(),
+    true);
+  await finish(page, "live-and-stop");
+});

@@ -215,6 +215,8 @@ class FrontEnd:
 
     name = "?"
     spawns = False
+    # True when the front end sends pyexec one request at a time.
+    serializes = False
     # False when the plain port only redirects to the TLS one.
     plain_serves_api = True
     # What answers a body over max_body_bytes: pyexec's JSON 413.
@@ -409,6 +411,7 @@ SSLSessionCache "shmcb:%(dir)s/ssl_scache(512000)"
 class ApacheFcgid(Apache):
     name = "apache-fcgid"
     spawns = True
+    serializes = True
     # One virtual host only (one mod_fcgid class, one master): the
     # plain-HTTP one redirects, as the snippet says.
     plain_serves_api = False

@@ -1,12 +1,14 @@
 """Each front-end config of deploy/, as installed, in front of pyexec:
 health, a real execution, the 413, the client's address, HTTPS reaching
-pyexec, the Authorization header passing through, and (for the spawning
-ones) one pyexec master only."""
+pyexec, the Authorization header passing through, Server-Sent Events
+passed on as they are written, and (for the spawning ones) one pyexec
+master only."""
 
 import json
 import uuid
 
 import deploy
+from pyexec_test.sse import EventStream
 from pyexec_test.waits import wait_for
 
 PLOT = ("import matplotlib.pyplot as plt\n"
@@ -89,6 +91,32 @@ def test_https_reaches_pyexec_as_the_image_url_scheme(front):
         status, headers, png = front.request("GET", url, tls=tls, key=False)
         assert status == 200 and png.startswith(b"\x89PNG"), status
         assert headers["content-type"] == "image/png"
+
+
+def test_events_pass_as_they_are_written(front):
+    ticker = ("import time\nfor i in range(10):\n"
+              "    print(i)\n    time.sleep(0.2)\n")
+    wait_healthy(front, tls(front))
+    status, _, body = front.request("POST", "/executions", {"code": ticker},
+                                    tls=tls(front))
+    assert status == 202, (status, body)
+    eid = json.loads(body)["execution_id"]
+    s = EventStream(None, "GET", "/executions/%s/events" % eid,
+                    key=deploy.KEY, conn=front.connection(tls(front)))
+    assert s.status == 200, s.status
+    first = s.next()
+    assert first.kind == "stdout", first
+    if not front.serializes:
+        # The first event came while the execution still runs: nothing
+        # on the way held it back.
+        status, _, body = front.request("GET", "/executions/" + eid,
+                                        tls=tls(front))
+        assert json.loads(body)["status"] == "running"
+    events = [first] + s.rest()
+    s.close()
+    assert events[-1].kind == "result", events[-1]
+    assert "".join(e.data["text"] for e in events[:-1]) == \
+        "".join("%d\n" % i for i in range(10))
 
 
 def test_a_spawning_front_end_runs_one_master(front):

@@ -13,7 +13,9 @@ import pytest
 import oas
 from pyexec_test.stack import SRC
 
-STACK_CONF = {"workers": 4, "pool_min_idle": 2, "default_timeout": 2}
+# default_timeout: the 504 of /runcode comes quickly, and a figure still
+# draws in time in a light container on a loaded machine.
+STACK_CONF = {"workers": 4, "pool_min_idle": 2, "default_timeout": 5}
 
 PLOT = ("import matplotlib.pyplot as plt\n"
         "plt.plot([1, 3, 2])\nplt.show()\n")

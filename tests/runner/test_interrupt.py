@@ -38,6 +38,13 @@ def test_cancel_interrupts_a_running_program(runner):
     assert run(runner, "print('next')").out == "next\n"
 
 
+def test_a_watched_program_prints_line_by_line(runner):
+    """stream: its line reaches the host while it runs, unflushed."""
+    r = cancel_after_start(runner, "import time\nprint('started')\n"
+                                   "time.sleep(60)", stream=True)
+    assert r["cancelled"] is True
+
+
 def test_cancel_kills_a_program_deaf_to_sigint(runner):
     r = cancel_after_start(runner, DEAF)
     assert r["cancelled"] is True

@@ -15,13 +15,14 @@ def parse(fields):
 def test_an_exec_request_with_every_field():
     r = parse({"op": "exec", "id": "e1", "code": "print(1)", "stdin": "é",
                "variables": {"a": [1, 2]}, "session": True,
-               "keep_warm": False, "timeout_ms": 1500, "memory_mb": 64,
+               "keep_warm": False, "stream": True, "timeout_ms": 1500,
+               "memory_mb": 64,
                "max_output": 10, "max_images": 2, "max_image_bytes": 3,
                "max_files": 4, "max_file_bytes": 5})
     assert (r.op, r.id, r.code) == ("exec", "e1", "print(1)")
     assert r.stdin == "é".encode("utf-8")
     assert r.variables == {"a": [1, 2]}
-    assert r.session is True and r.keep_warm is False
+    assert r.session is True and r.keep_warm is False and r.stream is True
     assert r.limits() == {"timeout_ms": 1500, "memory_mb": 64,
                           "max_output": 10, "max_images": 2,
                           "max_image_bytes": 3, "max_files": 4,
@@ -41,7 +42,7 @@ def test_light_only_when_asked_and_never_for_a_session():
 def test_defaults_fill_in_what_is_not_sent():
     r = parse({"op": "exec", "code": "1"})
     assert (r.id, r.stdin, r.variables) == ("", b"", {})
-    assert r.session is False and r.keep_warm is True
+    assert r.session is False and r.keep_warm is True and r.stream is False
     assert r.limits() == {name: default for name, (default, _, _)
                           in request.LIMITS.items()}
     assert parse({"op": "exec", "code": "1", "variables": None}
@@ -90,6 +91,7 @@ def test_limits_are_clamped_to_their_range(name, lo, hi):
      "must be an integer"),
     (b'{"op": "exec", "code": "1", "session": 1}', "must be a boolean"),
     (b'{"op": "exec", "code": "1", "keep_warm": 0}', "must be a boolean"),
+    (b'{"op": "exec", "code": "1", "stream": "yes"}', "must be a boolean"),
     (b'{"op": "exec", "code": "1", "interpreter": "fast"}',
      'interpreter must be "light" or "heavy"'),
     (b'{"op": "exec", "code": "1", "interpreter": null}',
@@ -116,10 +118,11 @@ def test_deep_nesting_is_refused_not_a_crash():
 
 def test_to_json_is_what_the_sandboxed_process_needs():
     r = parse({"op": "exec", "code": "x", "variables": {"v": 1},
-               "session": True, "memory_mb": 32, "stdin": "secret"})
+               "session": True, "stream": True, "memory_mb": 32,
+               "stdin": "secret"})
     sent = json.loads(r.to_json())
     assert sent == {"code": "x", "variables": {"v": 1}, "session": True,
-                    "memory_mb": 32, "limits": r.limits()}
+                    "stream": True, "memory_mb": 32, "limits": r.limits()}
 
 
 def test_the_length_prefix_is_four_bytes_big_endian():

@@ -428,7 +428,7 @@ static void test_cancel_reaches_the_runner(void **state)
     struct runner_reply r;
     char err[ERR_LEN], dir[] = "/tmp/pyexec-rc-XXXXXX";
     int wake[2], listener, status;
-    struct runner_cancel cancel;
+    struct runner_watch watch;
     pid_t pid;
 
     (void)state;
@@ -441,14 +441,15 @@ static void test_cancel_reaches_the_runner(void **state)
     if (pid == 0)
         fake_runner(listener);
     assert_int_equal(pipe(wake), 0);
-    cancel = (struct runner_cancel){ wake[0], asked, &wake[0], false };
+    watch = (struct runner_watch){ &wake[0], wake[0], asked, false, NULL,
+                                   NULL };
     /* The poke is there before the call: passed on at its first wait. */
     assert_int_equal(write(wake[1], "x", 1), 1);
     runner_reply_init(&r, &lim);
     assert_int_equal(runner_call(sa.sun_path, (struct str){ "{}", 2 },
-                                 now_ms() + 10000, &lim, &cancel, &r, err),
+                                 now_ms() + 10000, &lim, &watch, &r, err),
                      RESULT_OK);
-    assert_true(cancel.sent);
+    assert_true(watch.cancel_sent);
     assert_true(r.cancelled);
     assert_string_equal(buf_cstr(&r.out), "started\n");
     runner_reply_release(&r);

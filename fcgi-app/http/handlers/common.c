@@ -46,12 +46,13 @@ bool respond_missing(struct request *rq, int rc, const char *what)
 }
 
 void execute_for(struct request *rq, const struct execution_request *er,
+                 const struct events_live *live,
                  struct execution_result *res)
 {
     struct execution_ctx ctx = {
         .app = rq->app, .key = rq->key, .request_id = rq->id,
         .t_start = rq->t_start, .base_url = request_base_url(rq),
-        .keep_result = er->callback_url != NULL,
+        .keep_result = er->callback_url != NULL, .live = live,
     };
 
     execution_run(&ctx, er, res);

@@ -20,8 +20,11 @@ void respond_db_error(struct request *rq);
  * or failed (rc < 0: 503); true when it answered, false for rc 1. */
 bool respond_missing(struct request *rq, int rc, const char *what);
 
-/* Runs er for the caller of rq; res must be released by the caller. */
+/* Runs er for the caller of rq, who may watch it live (NULL: not);
+ * res must be released by the caller. */
+struct events_live;
 void execute_for(struct request *rq, const struct execution_request *er,
+                 const struct events_live *live,
                  struct execution_result *res);
 
 /* Answers an execution that did not run: the status of res->result, and

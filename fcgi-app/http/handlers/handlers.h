@@ -29,6 +29,7 @@ void handle_openapi(struct request *rq);
 void handle_execution_submit(struct request *rq);
 void handle_execution_deliveries(struct request *rq);
 void handle_execution_cancel(struct request *rq);
+void handle_execution_events(struct request *rq);
 void handle_webhook_secret(struct request *rq);
 
 #endif

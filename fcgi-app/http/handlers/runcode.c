@@ -171,7 +171,7 @@ void handle_runcode(struct request *rq)
         json_free(vars);
         return;
     }
-    execute_for(rq, &er, &res);
+    execute_for(rq, &er, NULL, &res);
     if (res.result != RESULT_OK)
         respond_execution_failure(rq, &er, &res);
     else

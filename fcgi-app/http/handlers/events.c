@@ -1,0 +1,137 @@
+/* events.c - GET /executions/{id}/events: an execution as Server-Sent
+ * Events (SPEC 9), from its stored events (exec/events.h).  The stream
+ * sends what is stored after Last-Event-ID, sleeps until the next batch
+ * of any execution is stored or one ends (notify), and looks again; once
+ * the record is final it sends the rest and a "result" event, the
+ * record, numbered one past the last event, and ends.  So a stream joined
+ * late, resumed or opened after the end gets every event exactly once. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/notify.h"
+#include "base/util.h"
+#include "http/auth.h"
+#include "http/handlers/common.h"
+#include "http/handlers/handlers.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/sse.h"
+#include "store/store.h"
+#include "store/store_events.h"
+#include "store/store_executions.h"
+
+#define BATCH 256               /* events read at a time */
+
+static bool is_final(const char *status)
+{
+    return strcmp(status, "queued") != 0 && strcmp(status, "running") != 0;
+}
+
+/* Last-Event-ID (a resuming EventSource), or ?last_event_id= (a first
+ * connection cannot set headers); 0 when neither.  -1: malformed. */
+static int64_t last_event_id(struct request *rq)
+{
+    const char *v = request_param(rq, "HTTP_LAST_EVENT_ID");
+    long n = 0;
+
+    if (!v)
+        v = request_query(rq, "last_event_id");
+    if (v && parse_long(v, 0, 0x7fffffffffffffffL, &n) < 0)
+        return -1;
+    return n;
+}
+
+/* Sends the stored events after *last; how many, or -1 (client gone or
+ * the database failed: the stream ends). */
+static int send_stored(struct request *rq, struct sse *s, const char *id,
+                       int64_t *last)
+{
+    struct store_event *ev = NULL;
+    int n = store_events_after(rq->store, rq->key->id, id, *last, BATCH,
+                               &ev);
+
+    for (int i = 0; i < n && !s->gone; i++) {
+        sse_event(s, ev[i].seq, ev[i].kind, ev[i].data);
+        *last = ev[i].seq;
+    }
+    store_events_free(ev, n > 0 ? n : 0);
+    return s->gone ? -1 : n;
+}
+
+static void send_result(struct request *rq, struct sse *s, const char *id,
+                        int64_t seq)
+{
+    struct jw *w = jw_new();
+
+    if (store_execution_write(rq->store, id, rq->key->id,
+                              request_base_url(rq), true, w) == 1)
+        sse_event(s, seq, "result", jw_text(w, NULL));
+    jw_free(w);
+}
+
+/* Follows id until its record is final and every event is sent. */
+static void follow(struct request *rq, struct sse *s, const char *id,
+                   int64_t last)
+{
+    char status[16];
+
+    for (;;) {
+        uint32_t seen = notify_events_seq();
+        int n = send_stored(rq, s, id, &last);
+
+        if (n < 0)
+            return;
+        if (n == BATCH)
+            continue;
+        if (store_execution_status(rq->store, id, rq->key->id,
+                                   status) != 1)
+            return;
+        if (is_final(status)) {
+            /* Its events were all stored before the record ended. */
+            if (send_stored(rq, s, id, &last) >= 0)
+                send_result(rq, s, id, last + 1);
+            return;
+        }
+        notify_events_wait(seen, SSE_KEEPALIVE_MS);
+        if (notify_events_seq() == seen && sse_comment(s, "keep-alive") < 0)
+            return;
+    }
+}
+
+void handle_execution_events(struct request *rq)
+{
+    const char *id = rq->params[0];
+    int64_t last = last_event_id(rq), stored;
+    char status[16];
+    struct sse s;
+    int rc;
+
+    if (last < 0) {
+        response_fail(rq, RESULT_INVALID_REQUEST, "Last-Event-ID must be "
+                      "an event id this stream sent (a whole number)");
+        return;
+    }
+    rc = store_execution_status(rq->store, id, rq->key->id, status);
+    if (rc != 1) {
+        respond_missing(rq, rc, "execution");
+        return;
+    }
+    stored = store_events_last(rq->store, rq->key->id, id);
+    if (stored < 0) {
+        respond_db_error(rq);
+        return;
+    }
+    if (is_final(status) && last > stored) {
+        /* It had everything, the result too: 204 tells an EventSource
+         * not to reconnect. */
+        response_send(rq, 204, NULL, NULL, 0);
+        return;
+    }
+    sse_init(&s, rq);
+    sse_start(&s);
+    follow(rq, &s, id, last);
+}

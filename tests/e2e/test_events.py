@@ -1,0 +1,180 @@
+"""Live output as Server-Sent Events (SPEC 9): GET /executions/{id}/events
+and POST /execute with Accept: text/event-stream, through the project's
+lighttpd.conf.  Events arrive while the code runs; a stream resumed with
+Last-Event-ID, or opened after the end, gets every event exactly once."""
+import uuid
+
+from pyexec_test.sse import EventStream
+from pyexec_test.stack import KEY_B
+from pyexec_test.waits import wait_for
+
+STACK_CONF = {"workers": 6, "pool_min_idle": 2, "async_executors": 2}
+
+# Ten lines, one every 200 ms; no flush: a watched program's stdout goes
+# line by line.
+TICKER = ("import time\n"
+          "for i in range(10):\n"
+          "    print('line', i)\n"
+          "    time.sleep(0.2)\n")
+TICKER_OUT = "".join("line %d\n" % i for i in range(10))
+
+
+def submit(st, code, **fields):
+    r = st.request("POST", "/executions", dict(code=code, **fields))
+    assert r.status == 202, r
+    return r.json["execution_id"]
+
+
+def events_of(st, eid, **kw):
+    return EventStream(st, "GET", "/executions/%s/events" % eid, **kw)
+
+
+def texts(events, kind="stdout"):
+    return "".join(e.data["text"] for e in events if e.kind == kind)
+
+
+def assert_numbered(events):
+    assert [e.id for e in events] == list(range(events[0].id,
+                                                events[0].id + len(events)))
+
+
+def test_lines_arrive_while_it_runs(stack):
+    eid = submit(stack, TICKER)
+    s = events_of(stack, eid)
+    assert s.status == 200
+    assert s.header("Content-Type").startswith("text/event-stream")
+    first = s.next()
+    assert first.kind == "stdout" and first.id == 1, first
+    # It arrived before the end: the execution still runs.
+    assert stack.get("/executions/" + eid).json["status"] == "running"
+    events = [first] + s.rest()
+    s.close()
+    assert events[-1].kind == "result"
+    assert events[-1].data["status"] == "completed"
+    assert events[-1].data["stdout"] == TICKER_OUT
+    assert texts(events) == TICKER_OUT
+    assert_numbered(events)
+
+
+def test_resume_with_last_event_id_has_no_gap_and_no_repeat(stack):
+    eid = submit(stack, TICKER)
+    s = events_of(stack, eid)
+    seen = [s.next() for _ in range(3)]
+    s.close()
+    s = events_of(stack, eid, last_event_id=seen[-1].id)
+    rest = s.rest()
+    s.close()
+    events = seen + rest
+    assert_numbered(events)
+    assert texts(events) == TICKER_OUT
+    assert events[-1].kind == "result"
+
+
+def test_after_the_end_it_replays_everything_then_204(stack):
+    eid = submit(stack, "import sys\nprint('out')\n"
+                        "print('err', file=sys.stderr)")
+    j = stack.get("/executions/%s?wait=30" % eid).json
+    assert j["status"] == "completed"
+    s = events_of(stack, eid)
+    events = s.rest()
+    s.close()
+    assert texts(events) == "out\n" and texts(events, "stderr") == "err\n"
+    assert events[-1].kind == "result" and events[-1].data["execution_id"] == eid
+    s = events_of(stack, eid, last_event_id=events[-1].id)
+    assert s.status == 204
+    s.close()
+
+
+def test_post_execute_streams_and_ends_with_the_reply(stack):
+    s = EventStream(stack, "POST", "/execute", {"code": TICKER})
+    assert s.status == 200
+    first = s.next()
+    assert first.kind == "stdout"
+    events = [first] + s.rest()
+    s.close()
+    reply = events[-1]
+    assert reply.kind == "result" and reply.data["status"] == "completed"
+    assert reply.data["stdout"] == TICKER_OUT == texts(events)
+    # The same events are stored: the record's stream replays them.
+    s = events_of(stack, reply.data["execution_id"])
+    again = s.rest()
+    s.close()
+    assert [(e.id, e.kind) for e in again[:-1]] == \
+        [(e.id, e.kind) for e in events[:-1]]
+
+
+def test_a_session_cell_streams(stack):
+    session = "ev-" + uuid.uuid4().hex[:10]
+    s = EventStream(stack, "POST", "/sessions/%s/execute" % session,
+                    {"code": "x = 41\nprint('a')\nprint('b')"})
+    events = s.rest()
+    s.close()
+    assert texts(events) == "a\nb\n"
+    assert events[-1].data["session_state"] == "preserved"
+    s = EventStream(stack, "POST", "/sessions/%s/execute" % session,
+                    {"code": "print(x + 1)"})
+    assert texts(s.rest()) == "42\n"
+    s.close()
+    stack.post("/release", {"session_id": session})
+
+
+def test_a_figure_is_an_image_event(stack):
+    s = EventStream(stack, "POST", "/execute", {
+        "code": "import matplotlib.pyplot as plt\n"
+                "plt.plot([1, 2, 3]); plt.show()\nprint('done')"})
+    events = s.rest()
+    s.close()
+    images = [e for e in events if e.kind == "image"]
+    assert len(images) == 1, events
+    r = stack.get(images[0].data["url"].split("127.0.0.1:%d" % stack.port)[-1])
+    assert r.status == 200 and r.body.startswith(b"\x89PNG")
+    assert images[0].data["id"] == events[-1].data["images"][0]["id"]
+
+
+def test_a_megabyte_is_capped_as_today(stack):
+    eid = submit(stack, "import sys\nsys.stdout.write('x' * (3 << 20))")
+    s = events_of(stack, eid)
+    events = s.rest()
+    s.close()
+    result = events[-1].data
+    assert result["truncated"] is True
+    out = texts(events)
+    assert out == result["stdout"] and set(out) == {"x"}
+    assert 0 < len(out) <= 1 << 20
+    assert stack.post("/execute", {"code": "print(1)"}).json["stdout"] == \
+        "1\n"
+
+
+def test_a_client_that_goes_away_does_not_stop_it(stack):
+    eid = "ev-" + uuid.uuid4().hex[:10]
+    s = EventStream(stack, "POST", "/execute",
+                    {"code": TICKER, "execution_id": eid})
+    assert s.next().kind == "stdout"
+    s.close()
+    j = wait_for(lambda: (lambda r: r if r["status"] != "running" else None)(
+        stack.get("/executions/%s?wait=30" % eid).json), 60)
+    assert j["status"] == "completed" and j["stdout"] == TICKER_OUT
+
+
+def test_an_idle_stream_says_it_is_alive(stack):
+    eid = submit(stack, "import time\ntime.sleep(17)\nprint('late')",
+                 timeout=60)
+    s = events_of(stack, eid)
+    first = s.next()
+    assert first.kind == "stdout" and s.comments >= 1, (first, s.comments)
+    s.close()
+
+
+def test_bad_requests(stack):
+    r = stack.get("/executions/nope/events")
+    assert r.status == 404 and r.json["error"] == "not_found"
+    eid = submit(stack, "print(1)")
+    assert stack.get("/executions/%s/events" % eid, key=KEY_B).status == 404
+    s = events_of(stack, eid, last_event_id="x1")
+    assert s.status == 400 and "Last-Event-ID" in s.json()["detail"]
+    s.close()
+    # A policy violation is refused as a plain JSON error, not a stream.
+    s = EventStream(stack, "POST", "/execute",
+                    {"code": "import os\nos.system('id')"})
+    assert s.status == 400 and s.json()["error"] == "unsafe_code"
+    s.close()
