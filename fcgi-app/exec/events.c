@@ -22,7 +22,7 @@ void events_init(struct events *ev, struct store *s, const char *key_id,
     ev->live = live;
     /* The first batch waits too: a short program's events go with its
      * final record. */
-    ev->last_flush = now_ms();
+    ev->last_flush = ev->last_live = now_ms();
     buf_init(&ev->tail[0], 0);
     buf_init(&ev->tail[1], 0);
 }
@@ -54,8 +54,10 @@ static void add(struct events *ev, const char *kind, struct jw *w)
     e->seq = ++ev->seq;
     snprintf(e->kind, sizeof(e->kind), "%s", kind);
     e->data = xstrdup(data);
-    if (ev->live)
+    if (ev->live) {
         ev->live->send(ev->live->arg, e->seq, kind, data);
+        ev->last_live = now_ms();
+    }
     jw_free(w);
     if (now_ms() - ev->last_flush >= EVENTS_BATCH_MS)
         events_flush(ev);
@@ -131,6 +133,27 @@ void events_flush(struct events *ev)
         free(ev->pending[i].data);
     ev->n_pending = 0;
     notify_events_bump();
+}
+
+double events_due(const struct events *ev)
+{
+    double idle = ev->live ? ev->last_live + EVENTS_IDLE_MS : 0;
+
+    if (!ev->flush_at)
+        return idle;
+    return idle && idle < ev->flush_at ? idle : ev->flush_at;
+}
+
+void events_tick(struct events *ev)
+{
+    double now = now_ms();
+
+    if (ev->flush_at && now >= ev->flush_at)
+        events_flush(ev);
+    if (ev->live && now >= ev->last_live + EVENTS_IDLE_MS) {
+        ev->live->idle(ev->live->arg);
+        ev->last_live = now;
+    }
 }
 
 void events_release(struct events *ev)

@@ -18,13 +18,17 @@
 #include "base/buf.h"
 
 #define EVENTS_BATCH_MS 50
+/* A watching client hears something at least this often: an event, or
+ * a comment that says the stream is alive. */
+#define EVENTS_IDLE_MS 15000
 
 struct store;
 struct store_event;
 
-/* A client watching as it runs. */
+/* A client watching as it runs: send an event, or say it is alive. */
 struct events_live {
     void (*send)(void *arg, int64_t seq, const char *kind, const char *data);
+    void (*idle)(void *arg);
     void *arg;
 };
 
@@ -37,6 +41,8 @@ struct events {
     size_t n_pending, cap_pending;
     double last_flush;                  /* now_ms() of the last write */
     double flush_at;                    /* when pending must go; 0: none */
+    double last_live;                   /* now_ms() the live client last
+                                         * heard something */
     struct buf tail[2];                 /* a UTF-8 sequence cut by a chunk,
                                          * of stdout and stderr */
 };
@@ -49,6 +55,10 @@ void events_output(struct events *ev, char stream, const char *p, size_t n);
 void events_image(struct events *ev, const char *image_id, const char *url);
 /* Writes what is pending. */
 void events_flush(struct events *ev);
+/* When events_tick wants to run (a now_ms() time; 0: never): the next
+ * batch, or the live client's keep-alive. */
+double events_due(const struct events *ev);
+void events_tick(struct events *ev);
 /* The output is over: a cut UTF-8 sequence becomes an event as it is.
  * What is pending then (pending, n_pending) goes with the final record;
  * events_release frees it. */

@@ -58,6 +58,11 @@ int execution_status_index(const char *status)
     return -1;
 }
 
+bool execution_status_final(const char *status)
+{
+    return strcmp(status, "queued") != 0 && strcmp(status, "running") != 0;
+}
+
 static void fail(struct execution_result *res, enum result r,
                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -337,14 +342,14 @@ static void on_output(void *arg, char stream, const char *p, size_t n)
     events_output(arg, stream, p, n);
 }
 
-static double events_due(void *arg)
+static double due(void *arg)
 {
-    return ((struct execution_ctx *)arg)->events->flush_at;
+    return events_due(((struct execution_ctx *)arg)->events);
 }
 
-static void events_tick(void *arg)
+static void tick(void *arg)
 {
-    events_flush(((struct execution_ctx *)arg)->events);
+    events_tick(((struct execution_ctx *)arg)->events);
 }
 
 /* One runner call on lease l; watched: its output is the execution's
@@ -370,8 +375,8 @@ static enum result call_runner(struct execution_ctx *ctx,
     if (watched) {
         r->output = on_output;
         r->output_arg = ctx->events;
-        watch.due = events_due;
-        watch.tick = events_tick;
+        watch.due = due;
+        watch.tick = tick;
     }
     e = runner_call(sock, (struct str){ msg, len }, deadline, &lim, &watch,
                     r, err);

@@ -98,5 +98,7 @@ void execution_enqueue(struct execution_ctx *ctx,
 
 /* Index of a status in execution_statuses, or -1. */
 int execution_status_index(const char *status);
+/* Whether a record's status is final (not queued or running). */
+bool execution_status_final(const char *status);
 
 #endif

@@ -6,7 +6,6 @@
 
 #include "base/buf.h"
 #include "http/request.h"
-#include "http/response.h"
 
 void sse_init(struct sse *s, struct request *rq)
 {

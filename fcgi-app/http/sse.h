@@ -11,9 +11,6 @@
 
 struct request;
 
-/* How often an idle stream says it is alive. */
-#define SSE_KEEPALIVE_MS 15000
-
 struct sse {
     struct request *rq;
     bool started;

@@ -6,7 +6,7 @@ import uuid
 
 from pyexec_test.sse import EventStream
 from pyexec_test.stack import KEY_B
-from pyexec_test.waits import wait_for
+from pyexec_test.waits import in_background, wait_for
 
 STACK_CONF = {"workers": 6, "pool_min_idle": 2, "async_executors": 2}
 
@@ -157,12 +157,23 @@ def test_a_client_that_goes_away_does_not_stop_it(stack):
 
 
 def test_an_idle_stream_says_it_is_alive(stack):
-    eid = submit(stack, "import time\ntime.sleep(17)\nprint('late')",
-                 timeout=60)
-    s = events_of(stack, eid)
+    """Both kinds of stream, side by side: 17 s of silence, then a line."""
+    sleeper = "import time\ntime.sleep(17)\nprint('late')"
+
+    def live():
+        s = EventStream(stack, "POST", "/execute",
+                        {"code": sleeper, "timeout": 60})
+        first = s.next()
+        s.close()
+        return first, s.comments
+
+    posted = in_background(live)
+    s = events_of(stack, submit(stack, sleeper, timeout=60))
     first = s.next()
     assert first.kind == "stdout" and s.comments >= 1, (first, s.comments)
     s.close()
+    first, comments = posted()
+    assert first.kind == "stdout" and comments >= 1, (first, comments)
 
 
 def test_bad_requests(stack):

@@ -18,45 +18,8 @@
 #include "base/util.h"
 #include "exec/events.h"
 #include "store/store.h"
+#include "fakes/test_store.h"
 #include "store/store_events.h"
-
-struct fixture {
-    char dir[64];
-    char path[96];
-    struct store *s;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    char err[ERR_LEN];
-
-    snprintf(f->dir, sizeof(f->dir), "/tmp/pyexec-test-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/pyexec.db", f->dir);
-    f->s = store_open(f->path, 1000, true, err);
-    if (!f->s)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char p[112];
-
-    store_close(f->s);
-    unlink(f->path);
-    snprintf(p, sizeof(p), "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", f->path);
-    unlink(p);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
 
 static void test_utf8_whole(void **state)
 {
@@ -84,6 +47,7 @@ struct seen {
     char kinds[16][8];
     int64_t ids[16];
     int n;
+    int idle;
 };
 
 static void live(void *arg, int64_t seq, const char *kind, const char *data)
@@ -95,6 +59,11 @@ static void live(void *arg, int64_t seq, const char *kind, const char *data)
     s->ids[s->n++] = seq;
 }
 
+static void idle(void *arg)
+{
+    ((struct seen *)arg)->idle++;
+}
+
 static int stored(struct store *s, struct store_event **ev)
 {
     return store_events_after(s, "k1", "e1", 0, 100, ev);
@@ -102,21 +71,29 @@ static int stored(struct store *s, struct store_event **ev)
 
 static void test_stream(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct seen seen = { .n = 0 };
-    struct events_live l = { live, &seen };
+    struct events_live l = { live, idle, &seen };
     struct store_event *ev;
     struct events e;
     int n;
 
     events_init(&e, f->s, "k1", "e1", &l);
+    /* Nothing pending: the only thing due is the live client's
+     * keep-alive. */
+    assert_true(events_due(&e) == e.last_live + EVENTS_IDLE_MS);
+    e.last_live -= EVENTS_IDLE_MS;              /* as if it were quiet */
+    events_tick(&e);
+    assert_int_equal(seen.idle, 1);
     /* Within the batch's time nothing is written; the timer is set. */
     events_output(&e, 'o', "one\n", 4);
     events_output(&e, 'e', "two\n", 4);
-    assert_true(e.flush_at > 0);
+    assert_true(e.flush_at > 0 && events_due(&e) == e.flush_at);
     assert_int_equal(stored(f->s, &ev), 0);
-    events_flush(&e);                           /* the timer's tick */
+    e.flush_at = now_ms();                      /* its time has come */
+    events_tick(&e);
     assert_int_equal(e.flush_at, 0);
+    assert_int_equal(seen.idle, 1);
     assert_int_equal(n = stored(f->s, &ev), 2);
     store_events_free(ev, n);
     events_output(&e, 'o', "caf\xc3", 4);        /* é cut in two */
@@ -150,11 +127,16 @@ static void test_stream(void **state)
     events_release(&e);
 }
 
+/* A test on a fresh store. */
+#define T(test) \
+    cmocka_unit_test_setup_teardown(test, test_store_setup, \
+                                    test_store_teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_whole),
-        cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
+        T(test_stream),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,47 +17,10 @@
 #include "base/json.h"
 #include "base/util.h"
 #include "store/store.h"
+#include "fakes/test_store.h"
 #include "store/store_async.h"
 #include "store/store_executions.h"
 #include "store/store_images.h"
-
-struct fixture {
-    char dir[64];
-    char path[96];
-    struct store *s;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    char err[ERR_LEN];
-
-    snprintf(f->dir, sizeof(f->dir), "/tmp/pyexec-test-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/pyexec.db", f->dir);
-    f->s = store_open(f->path, 1000, true, err);
-    if (!f->s)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char p[112];
-
-    store_close(f->s);
-    unlink(f->path);
-    snprintf(p, sizeof(p), "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", f->path);
-    unlink(p);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
 
 static struct execution_new new_of(const char *id, const char *key)
 {
@@ -101,7 +64,7 @@ static struct json *record(struct store *s, const char *id, const char *key,
 
 static void test_admit(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct execution_new e = new_of("a1", "k1");
     const char *which;
 
@@ -126,7 +89,7 @@ static void test_admit(void **state)
 
 static void test_blocked(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct execution_new e = new_of("x1", "k1");
     struct json *j;
 
@@ -144,7 +107,7 @@ static void test_blocked(void **state)
 
 static void test_record(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct execution_done d = {
         .status = "completed", .has_exit_code = true, .exit_code = 0,
         .out = "1\n", .out_len = 2, .err = "", .err_len = 0,
@@ -193,7 +156,7 @@ static void test_record(void **state)
 
 static void test_list_pages(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     char id[8];
     struct jw *w;
     struct json *j;
@@ -226,7 +189,7 @@ static void test_list_pages(void **state)
 
 static void test_interrupt_and_purge(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct execution_summary *rows;
     char key[STORE_KEY_ID_LEN], own[72];
     struct json *j;
@@ -258,7 +221,7 @@ static void test_interrupt_and_purge(void **state)
 
 static void test_cancel(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct execution_new e = new_of("q1", "k1");
     struct async_submit a = { &e, "{}", 2, "", 0, 10 };
     struct execution_done d = { .status = "completed" };
@@ -292,16 +255,20 @@ static void test_cancel(void **state)
     assert_string_equal(status, "cancelled");
 }
 
+/* A test on a fresh store. */
+#define T(test) \
+    cmocka_unit_test_setup_teardown(test, test_store_setup, \
+                                    test_store_teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_admit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_blocked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_record, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_interrupt_and_purge, setup,
-                                        teardown),
+        T(test_admit),
+        T(test_blocked),
+        T(test_record),
+        T(test_list_pages),
+        T(test_cancel),
+        T(test_interrupt_and_purge),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,47 +16,8 @@
 
 #include "base/util.h"
 #include "store/store.h"
+#include "fakes/test_store.h"
 #include "store/store_pool.h"
-
-struct fixture {
-    char dir[64];
-    char path[96];
-    struct store *s;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    char err[ERR_LEN];
-
-    snprintf(f->dir, sizeof(f->dir), "/tmp/pyexec-test-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/pyexec.db", f->dir);
-    f->s = store_open(f->path, 1000, true, err);
-    if (!f->s) {
-        fprintf(stderr, "store_open: %s\n", err);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char wal[112];
-
-    store_close(f->s);
-    unlink(f->path);
-    snprintf(wal, sizeof(wal), "%s-wal", f->path);
-    unlink(wal);
-    snprintf(wal, sizeof(wal), "%s-shm", f->path);
-    unlink(wal);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
 
 static const char *state_of(struct store *s, const char *name)
 {
@@ -80,7 +41,7 @@ static void add_kind(struct store *s, const char *name, bool heavy)
 
 static void test_retire_unbound_spares_sessions(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
 
     add(f->s, "c-idle", "idle");
     add(f->s, "c-creating", "creating");
@@ -98,7 +59,7 @@ static void test_retire_unbound_spares_sessions(void **state)
 
 static void test_ready_after_retire_stays_retired(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
 
     add(f->s, "c1", "creating");
     assert_int_equal(store_pool_retire_unbound(f->s, true), 0);
@@ -108,7 +69,7 @@ static void test_ready_after_retire_stays_retired(void **state)
 
 static void test_return_after_retire_stays_retired(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct pool_container c;
 
     add(f->s, "c1", "idle");
@@ -121,7 +82,7 @@ static void test_return_after_retire_stays_retired(void **state)
 
 static void test_return_of_a_claim_makes_it_idle(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct pool_container c;
 
     add(f->s, "c1", "idle");
@@ -136,7 +97,7 @@ static void test_return_of_a_claim_makes_it_idle(void **state)
 
 static void test_a_claim_prefers_the_kind_asked_for(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct pool_container c;
     struct pool_counts n;
 
@@ -161,7 +122,7 @@ static void test_a_claim_prefers_the_kind_asked_for(void **state)
 
 static void test_a_keys_own_container_comes_before_the_kind(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store *f = *state;
     struct pool_container c;
 
     add_kind(f->s, "heavy", true);
@@ -173,21 +134,20 @@ static void test_a_keys_own_container_comes_before_the_kind(void **state)
     assert_string_equal(c.name, "light");
 }
 
+/* A test on a fresh store. */
+#define T(test) \
+    cmocka_unit_test_setup_teardown(test, test_store_setup, \
+                                    test_store_teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_retire_unbound_spares_sessions,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ready_after_retire_stays_retired,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_return_after_retire_stays_retired,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_claim_prefers_the_kind_asked_for,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_a_keys_own_container_comes_before_the_kind, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_return_of_a_claim_makes_it_idle,
-                                        setup, teardown),
+        T(test_retire_unbound_spares_sessions),
+        T(test_ready_after_retire_stays_retired),
+        T(test_return_after_retire_stays_retired),
+        T(test_a_claim_prefers_the_kind_asked_for),
+        T(test_a_keys_own_container_comes_before_the_kind),
+        T(test_return_of_a_claim_makes_it_idle),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

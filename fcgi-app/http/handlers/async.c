@@ -69,11 +69,6 @@ void handle_execution_submit(struct request *rq)
     execution_request_release(&er);
 }
 
-static bool is_final(const char *status)
-{
-    return strcmp(status, "queued") != 0 && strcmp(status, "running") != 0;
-}
-
 /* Sleeps until execution id ends or wait_ms passes: woken by every end
  * (notify), never by a timer in between. */
 static int wait_for_end(struct request *rq, const char *id, double wait_ms)
@@ -86,7 +81,7 @@ static int wait_for_end(struct request *rq, const char *id, double wait_ms)
         int rc = store_execution_status(rq->store, id, rq->key->id, status);
         double left = deadline - now_ms();
 
-        if (rc != 1 || is_final(status) || left <= 0)
+        if (rc != 1 || execution_status_final(status) || left <= 0)
             return rc;
         notify_ended_wait(seen, (long)left + 1);
     }
@@ -140,7 +135,7 @@ static void respond_record(struct request *rq, const char *id)
     if (rc != 1) {
         jw_free(w);
         respond_missing(rq, rc, "execution");
-    } else if (is_final(status)) {
+    } else if (execution_status_final(status)) {
         response_json(rq, RESULT_OK, w);
     } else {
         response_accepted(rq, w);

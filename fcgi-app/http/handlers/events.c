@@ -14,6 +14,8 @@
 #include "base/json.h"
 #include "base/notify.h"
 #include "base/util.h"
+#include "exec/events.h"
+#include "exec/execution.h"
 #include "http/auth.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -25,11 +27,6 @@
 #include "store/store_executions.h"
 
 #define BATCH 256               /* events read at a time */
-
-static bool is_final(const char *status)
-{
-    return strcmp(status, "queued") != 0 && strcmp(status, "running") != 0;
-}
 
 /* Last-Event-ID (a resuming EventSource), or ?last_event_id= (a first
  * connection cannot set headers); 0 when neither.  -1: malformed. */
@@ -73,32 +70,43 @@ static void send_result(struct request *rq, struct sse *s, const char *id,
     jw_free(w);
 }
 
-/* Follows id until its record is final and every event is sent. */
+/* Follows id until its record is final and every event is sent; an
+ * idle stream gets a comment every EVENTS_IDLE_MS, however often other
+ * executions' events wake it. */
 static void follow(struct request *rq, struct sse *s, const char *id,
                    int64_t last)
 {
+    double heard = now_ms();    /* when the client last got something */
     char status[16];
 
     for (;;) {
         uint32_t seen = notify_events_seq();
         int n = send_stored(rq, s, id, &last);
+        double quiet;
 
         if (n < 0)
             return;
+        if (n > 0)
+            heard = now_ms();
         if (n == BATCH)
             continue;
         if (store_execution_status(rq->store, id, rq->key->id,
                                    status) != 1)
             return;
-        if (is_final(status)) {
+        if (execution_status_final(status)) {
             /* Its events were all stored before the record ended. */
             if (send_stored(rq, s, id, &last) >= 0)
                 send_result(rq, s, id, last + 1);
             return;
         }
-        notify_events_wait(seen, SSE_KEEPALIVE_MS);
-        if (notify_events_seq() == seen && sse_comment(s, "keep-alive") < 0)
-            return;
+        quiet = heard + EVENTS_IDLE_MS - now_ms();
+        if (quiet <= 0) {
+            if (sse_comment(s, "keep-alive") < 0)
+                return;
+            heard = now_ms();
+            continue;
+        }
+        notify_events_wait(seen, (long)quiet + 1);
     }
 }
 
@@ -125,7 +133,7 @@ void handle_execution_events(struct request *rq)
         respond_db_error(rq);
         return;
     }
-    if (is_final(status) && last > stored) {
+    if (execution_status_final(status) && last > stored) {
         /* It had everything, the result too: 204 tells an EventSource
          * not to reconnect. */
         response_send(rq, 204, NULL, NULL, 0);

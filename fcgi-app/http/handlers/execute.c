@@ -8,6 +8,7 @@
 
 #include "base/json.h"
 #include "base/util.h"
+#include "exec/events.h"
 #include "exec/execution.h"
 #include "exec/execution_request.h"
 #include "exec/render.h"
@@ -16,7 +17,6 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/sse.h"
-#include "exec/events.h"
 
 /* What the path adds to a body that was valid by itself. */
 static enum result path_session(struct execution_request *er,
@@ -40,6 +40,11 @@ static void send_live(void *arg, int64_t seq, const char *kind,
                       const char *data)
 {
     sse_event(arg, seq, kind, data);
+}
+
+static void idle_live(void *arg)
+{
+    sse_comment(arg, "keep-alive");
 }
 
 /* The end of a stream: the reply as the "result" event, or, when it did
@@ -76,7 +81,7 @@ static void execute(struct request *rq, const char *session_id)
     enum result r;
     struct jw *w;
     struct sse s;
-    struct events_live live = { send_live, &s };
+    struct events_live live = { send_live, idle_live, &s };
     bool stream = sse_wanted(rq);
 
     if (!body)
