@@ -1,7 +1,7 @@
 """bench_events - what live output costs, on loopback, run by hand (not a
 test):
 
-    PYTHONPATH=tests /usr/bin/python3 tests/e2e/bench_events.py [N]
+    PYTHONPATH=tests /usr/bin/python3 tests/e2e/bench_events.py [N [ISOLATION]]
 
 The latency from a print() in user code to its event arriving at a
 client (the program prints its own clock; both ends read one clock), for
@@ -54,7 +54,9 @@ def cpu_per_run(n, fn):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    st = Stack("bench-events", conf={"workers": 4, "pool_min_idle": 2})
+    isolation = sys.argv[2] if len(sys.argv) > 2 else "container"
+    st = Stack("bench-events", conf={"workers": 4, "pool_min_idle": 2,
+                                     "isolation": isolation})
     try:
         st.start()
         st.wait_healthy()
@@ -87,8 +89,9 @@ def main():
         streamed()
         a = cpu_per_run(n, plain)
         b = cpu_per_run(n, streamed)
-        print("1 MiB of output: %.1f ms CPU plain, %.1f ms streamed "
-              "(%.2fx), machine-wide per execution" % (a, b, b / a))
+        print("1 MiB of output, %s isolation: %.1f ms CPU plain, %.1f ms "
+              "streamed (%.2fx), machine-wide per execution"
+              % (isolation, a, b, b / a))
     finally:
         finish_stack(st)
 
