@@ -40,6 +40,34 @@ void stats_add(uint64_t *counter, uint64_t n)
     __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
+uint64_t stats_key_hash(const char *key_id)
+{
+    uint64_t h = 14695981039346656037ULL;       /* FNV-1a */
+
+    for (; *key_id; key_id++)
+        h = (h ^ (unsigned char)*key_id) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+void stats_worker_streams(int slot, uint64_t key)
+{
+    if (slot >= 0 && slot < STATS_MAX_WORKERS)
+        __atomic_store_n(&shared->workers[slot].stream_of, key,
+                         __ATOMIC_RELEASE);
+}
+
+int stats_streams_of(uint64_t key)
+{
+    int n = 0;
+
+    for (int i = 0; i < STATS_MAX_WORKERS; i++)
+        n += __atomic_load_n(&shared->workers[i].state, __ATOMIC_ACQUIRE)
+                 == WORKER_BUSY
+             && __atomic_load_n(&shared->workers[i].stream_of,
+                                __ATOMIC_ACQUIRE) == key;
+    return n;
+}
+
 void stats_worker_set(int slot, pid_t pid, enum worker_state st)
 {
     struct stats_worker *w;
@@ -48,6 +76,8 @@ void stats_worker_set(int slot, pid_t pid, enum worker_state st)
         return;
     w = &shared->workers[slot];
     w->pid = pid;
+    if (st != WORKER_BUSY)      /* a stream ends with its request */
+        __atomic_store_n(&w->stream_of, 0, __ATOMIC_RELEASE);
     if (st == WORKER_BUSY) {
         w->busy_since_ms = wall_ms();
         stats_add(&w->requests, 1);

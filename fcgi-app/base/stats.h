@@ -23,6 +23,8 @@ struct stats_worker {
     int state;                  /* enum worker_state */
     uint64_t requests;
     int64_t busy_since_ms;
+    uint64_t stream_of;         /* the key (stats_key_hash) whose event
+                                 * stream it serves; 0: none */
 };
 
 struct stats_hist {
@@ -59,6 +61,13 @@ struct stats *stats_create(void);
 struct stats *stats_get(void);
 
 void stats_worker_set(int slot, pid_t pid, enum worker_state st);
+/* A key, for the counters: a hash of its id, never 0. */
+uint64_t stats_key_hash(const char *key_id);
+/* The worker in slot serves an event stream of key, until it is next
+ * set idle. */
+void stats_worker_streams(int slot, uint64_t key);
+/* How many workers serve event streams of key now. */
+int stats_streams_of(uint64_t key);
 void stats_count_request(int route, int status);
 void stats_count_execution(int status_index);
 void stats_observe(enum stats_phase phase, double ms);

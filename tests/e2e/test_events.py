@@ -8,7 +8,9 @@ from pyexec_test.sse import EventStream
 from pyexec_test.stack import KEY_B
 from pyexec_test.waits import in_background, wait_for
 
-STACK_CONF = {"workers": 6, "pool_min_idle": 2, "async_executors": 2}
+# workers_max 8: a key may hold two streams at once (a quarter).
+STACK_CONF = {"workers": 6, "workers_max": 8, "pool_min_idle": 2,
+              "async_executors": 2}
 
 # Ten lines, one every 200 ms; no flush: a watched program's stdout goes
 # line by line.
@@ -21,6 +23,13 @@ TICKER_OUT = "".join("line %d\n" % i for i in range(10))
 
 def submit(st, code, **fields):
     r = st.request("POST", "/executions", dict(code=code, **fields))
+    assert r.status == 202, r
+    return r.json["execution_id"]
+
+
+def submit_as(st, key, code):
+    r = st.request("POST", "/executions", {"code": code, "timeout": 120},
+                   key=key)
     assert r.status == 202, r
     return r.json["execution_id"]
 
@@ -174,6 +183,36 @@ def test_an_idle_stream_says_it_is_alive(stack):
     s.close()
     first, comments = posted()
     assert first.kind == "stdout" and comments >= 1, (first, comments)
+
+
+def test_a_key_holds_a_quarter_of_the_workers_in_streams_at_most(stack):
+    # A line every 0.2 s: a stream whose client left notices at its next
+    # write.
+    sleeper = ("import time\nfor i in range(300):\n"
+               "    print(i)\n    time.sleep(0.2)")
+    eid = submit(stack, sleeper, timeout=120)
+    held = [events_of(stack, eid) for _ in range(2)]
+    for s in held:
+        assert s.status == 200 and s.next().kind == "stdout"
+    extra = events_of(stack, eid)
+    assert extra.status == 429, extra.status
+    assert "quarter of workers_max" in extra.json()["detail"]
+    extra.close()
+    # Another key is not held back by this one's streams.
+    other = submit_as(stack, KEY_B, sleeper)
+    s = events_of(stack, other, key=KEY_B)
+    assert s.status == 200 and s.next().kind == "stdout"
+    s.close()
+    # A stream that ends gives its place back.
+    held.pop().close()
+    s = wait_for(lambda: (lambda s: s if s.status == 200 else s.close())(
+        events_of(stack, eid)), 30)
+    assert s.next().kind == "stdout"
+    for s in held + [s]:
+        s.close()
+    for key, e in ((True, eid), (KEY_B, other)):
+        assert stack.request("POST", "/executions/%s/cancel" % e,
+                             key=key).status in (200, 202)
 
 
 def test_bad_requests(stack):

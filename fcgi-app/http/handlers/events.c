@@ -4,15 +4,20 @@
  * of any execution is stored or one ends (notify), and looks again; once
  * the record is final it sends the rest and a "result" event, the
  * record, numbered one past the last event, and ends.  So a stream joined
- * late, resumed or opened after the end gets every event exactly once. */
+ * late, resumed or opened after the end gets every event exactly once.
+ * A stream holds its worker while it lasts, so a key may hold at most a
+ * quarter of workers_max of them at once: one key watching one long
+ * execution from many connections cannot take every worker. */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/conf.h"
 #include "base/json.h"
 #include "base/notify.h"
+#include "base/stats.h"
 #include "base/util.h"
 #include "exec/events.h"
 #include "exec/execution.h"
@@ -22,11 +27,20 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/sse.h"
+#include "sandbox/app.h"
 #include "store/store.h"
 #include "store/store_events.h"
 #include "store/store_executions.h"
 
 #define BATCH 256               /* events read at a time */
+
+/* The streams a key may hold at once. */
+static long streams_max(const struct request *rq)
+{
+    long n = rq->conf->workers_max / 4;
+
+    return n > 1 ? n : 1;
+}
 
 /* Last-Event-ID (a resuming EventSource), or ?last_event_id= (a first
  * connection cannot set headers); 0 when neither.  -1: malformed. */
@@ -114,6 +128,7 @@ void handle_execution_events(struct request *rq)
 {
     const char *id = rq->params[0];
     int64_t last = last_event_id(rq), stored;
+    uint64_t key;
     char status[16];
     struct sse s;
     int rc;
@@ -139,6 +154,17 @@ void handle_execution_events(struct request *rq)
         response_send(rq, 204, NULL, NULL, 0);
         return;
     }
+    key = stats_key_hash(rq->key->id);
+    if (stats_streams_of(key) >= streams_max(rq)) {
+        char detail[160];
+
+        snprintf(detail, sizeof(detail), "this key has %ld event streams "
+                 "open already (a quarter of workers_max); close one or "
+                 "retry later", streams_max(rq));
+        response_fail(rq, RESULT_LIMITED, detail);
+        return;
+    }
+    stats_worker_streams(rq->app->slot, key);
     sse_init(&s, rq);
     sse_start(&s);
     follow(rq, &s, id, last);
