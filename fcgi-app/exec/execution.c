@@ -464,9 +464,9 @@ static void run_test_cases(struct execution_ctx *ctx, const struct lease *l,
 }
 
 /* Runs the code (in another container when the first turns out dead),
- * then the test cases, and hands the sandbox back.  False (res filled)
- * when nothing ran. */
-static bool run_code(struct execution_ctx *ctx, struct held *h)
+ * then the test cases, and hands the sandbox back.  When nothing ran,
+ * res->result says why. */
+static void run_code(struct execution_ctx *ctx, struct held *h)
 {
     const struct execution_request *er = ctx->er;
     struct execution_result *res = ctx->res;
@@ -482,7 +482,7 @@ static bool run_code(struct execution_ctx *ctx, struct held *h)
     if (app_cancelled(ctx->app)) {  /* poked while it waited its turn */
         release(ctx, h, true);
         fail(res, RESULT_CANCELLED, "cancelled before it ran");
-        return false;
+        return;
     }
     for (int attempt = 1; ; attempt++) {
         e = call_runner(ctx, &p, &h->lease, true, &res->reply, &res->status,
@@ -501,14 +501,14 @@ static bool run_code(struct execution_ctx *ctx, struct held *h)
         if (res->result == RESULT_OK)
             fail(res, pool_unavailable(), "the sandbox was not running: %s",
                  err);
-        return false;
+        return;
     }
     if (e == RESULT_OK && res->reply.refused) {
         /* Nothing ran and the sandbox is as it was. */
         release(ctx, h, true);
         fail(res, RESULT_INVALID_REQUEST, "the sandbox refused the "
              "request: %s", res->reply.refused);
-        return false;
+        return;
     }
     healthy = e == RESULT_OK;
     if (res->reply.session_reset)
@@ -518,7 +518,6 @@ static bool run_code(struct execution_ctx *ctx, struct held *h)
     res->run_ms = now_ms() - t0;
     release(ctx, h, healthy);
     stats_observe(PHASE_RUN, res->run_ms);
-    return true;
 }
 
 /* ---- outputs ---- */
@@ -700,7 +699,7 @@ static void run(struct execution_ctx *ctx, const struct execution_request *er,
         if (ctx->is_queued && execution_result_retryable(res))
             return;         /* still queued: its executor tries again */
     } else {
-        run_code(ctx, &h);  /* res->result says when nothing ran */
+        run_code(ctx, &h);
     }
     if (res->result == RESULT_CANCELLED) {
         cancelled_before_running(ctx);

@@ -12,6 +12,11 @@ struct test_store {
     struct store *s;
 };
 
+/* Opens t's store in a new temporary folder: 0, or -1 (said on stderr);
+ * closes it and removes the folder. */
+int test_store_open(struct test_store *t);
+void test_store_close(struct test_store *t);
+
 int test_store_setup(void **state);
 int test_store_teardown(void **state);
 

@@ -20,6 +20,7 @@
 #include "base/sha256.h"
 #include "base/util.h"
 #include "fakes/fake_fcgi.h"
+#include "fakes/test_store.h"
 #include "http/auth.h"
 #include "http/request.h"
 #include "sandbox/app.h"
@@ -27,7 +28,7 @@
 #include "store/store_keys.h"
 
 struct fixture {
-    char dir[64], path[96];
+    struct test_store db;
     struct conf c;
     struct app app;
     struct fake_fcgi f;
@@ -40,31 +41,20 @@ static struct fixture *fixture_new(const char *conf_text)
     char err[ERR_LEN];
     char *env[] = { NULL };
 
-    snprintf(fx->dir, sizeof(fx->dir), "/tmp/pyexec-test-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->path, sizeof(fx->path), "%s/pyexec.db", fx->dir);
+    assert_int_equal(test_store_open(&fx->db), 0);
     assert_int_equal(conf_load_string(&fx->c, conf_text, "test", env, err),
                      0);
     fx->app.conf = &fx->c;
-    fx->app.store = store_open(fx->path, 1000, true, err);
-    assert_non_null(fx->app.store);
+    fx->app.store = fx->db.s;
     auth_init(&fx->c);
     return fx;
 }
 
 static void fixture_free(struct fixture *fx)
 {
-    char p[128];
-
     auth_release();
-    store_close(fx->app.store);
+    test_store_close(&fx->db);
     conf_release(&fx->c);
-    unlink(fx->path);
-    snprintf(p, sizeof(p), "%s-wal", fx->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", fx->path);
-    unlink(p);
-    rmdir(fx->dir);
     free(fx);
 }
 
@@ -205,7 +195,7 @@ static void test_database_down(void **state)
 
     (void)state;
     /* Another connection takes the table away under the store. */
-    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(fx->db.path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "DROP TABLE api_keys", NULL, NULL,
                                   NULL), SQLITE_OK);
     sqlite3_close(db);
