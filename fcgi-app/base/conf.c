@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/cell.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -128,6 +129,10 @@ static const struct conf_key keys[] = {
       NULL },
     { "callback_max_in_flight", T_INT, "16", 1, 1024,
       F(callback_max_in_flight), NULL },
+    /* Cells (SPEC 10): this cell's name tags its ids; peers owns the
+     * rest. */
+    { "node_name", T_STRING, "", 0, 0, F(node_name), NULL },
+    { "peers", T_STRING, "", 0, 0, F(peers), NULL },
     /* Tests only: stretches or shrinks the retry back-off. */
     { "callback_retry_scale", T_DOUBLE, "1", 0.0001, 100,
       F(callback_retry_scale), NULL },
@@ -481,6 +486,14 @@ static int check_exposure(struct conf *c, char *err)
     return 0;
 }
 
+static void empty_is_null(char **s)
+{
+    if (*s && !**s) {
+        free(*s);
+        *s = NULL;
+    }
+}
+
 static int finish(struct conf *c, char *err)
 {
     strip_slashes(c->data_dir, 1);
@@ -528,10 +541,11 @@ static int finish(struct conf *c, char *err)
         err_set(err, "%s: must not be empty", *c->image ? "runtime" : "image");
         return -1;
     }
-    if (c->api_keys && !*c->api_keys) {
-        free(c->api_keys);
-        c->api_keys = NULL;
-    }
+    empty_is_null(&c->api_keys);
+    if (cell_conf_check(c->node_name, c->peers, err) < 0)
+        return -1;
+    empty_is_null(&c->node_name);
+    empty_is_null(&c->peers);
     if (c->allowed_origins && (!*c->allowed_origins
                                || strcmp(c->allowed_origins, "*") == 0)) {
         free(c->allowed_origins);

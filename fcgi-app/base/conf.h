@@ -54,6 +54,8 @@ struct conf {
     double callback_timeout;            /* seconds */
     long callback_max_in_flight;
     double callback_retry_scale;
+    char *node_name;            /* this cell's tag; NULL: one node */
+    char *peers;                /* "name=url,…"; NULL: none */
     char *path;                 /* the file read, or NULL */
 };
 

@@ -42,6 +42,9 @@ enum result {
     /* Cancel (SPEC 9). */
     RESULT_CANCELLED,           /* cancelled before it ran */
     RESULT_ALREADY_FINAL,       /* a cancel of an execution that ended */
+    /* Cells (SPEC 10): the owner of an id could not be reached. */
+    RESULT_SESSION_LOST,        /* its session is gone with it */
+    RESULT_CELL_DOWN,           /* its records and images, for now */
     RESULT_COUNT
 };
 

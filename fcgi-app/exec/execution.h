@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "exec/grading.h"
 #include "sandbox/runner_client.h"
+#include "store/store_images.h"
 
 struct app;
 struct events;
@@ -25,7 +26,7 @@ struct principal;
 extern const char *const execution_statuses[EXECUTION_N_STATUSES];
 
 struct execution_file {         /* a stored figure or output file */
-    char id[33];
+    char id[IMAGE_ID_MAX + 1];
     bool is_plot;
     char *name;
     const char *mime;

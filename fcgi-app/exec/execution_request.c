@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <uuid/uuid.h>
 
+#include "base/cell.h"
 #include "base/conf.h"
 #include "base/json.h"
 #include "base/util.h"
@@ -21,11 +22,14 @@
 void execution_request_init(struct execution_request *er,
                             const struct conf *c)
 {
+    char text[37];
     uuid_t u;
 
     memset(er, 0, sizeof(*er));
     uuid_generate_random(u);
-    uuid_unparse_lower(u, er->id);
+    uuid_unparse_lower(u, text);
+    if (cell_own_id(c, text, er->id, sizeof(er->id)) < 0)
+        BUG("execution ids have room for a cell's tag");
     er->language = "python";
     er->timeout = c->default_timeout;
     er->memory_mb = c->default_memory_mb;
@@ -311,7 +315,10 @@ static enum result parse_id(const struct json *v, const char *name,
     if (v->len != strlen(v->str) || !is_safe_id(v->str, EXECUTION_ID_MAX))
         return invalid(p->err, "execution_id must match "
                        "[A-Za-z0-9_-]{1,64}");
-    snprintf(p->er->id, sizeof(p->er->id), "%s", v->str);
+    if (cell_own_id(p->c, v->str, p->er->id, sizeof(p->er->id)) < 0)
+        return invalid(p->err, "execution_id with this cell's tag \"%s.\" "
+                       "must be at most %d characters", p->c->node_name,
+                       EXECUTION_ID_MAX);
     p->er->id_given = true;
     return RESULT_OK;
 }
@@ -322,7 +329,12 @@ static enum result parse_session(const struct json *v, const char *name,
     if (v->len != strlen(v->str) || !execution_session_id_valid(v->str))
         return invalid(p->err, "%s must be 1-%d characters of "
                        "[A-Za-z0-9_.:@-]", name, SESSION_ID_MAX);
-    p->er->session_id = v->str;
+    if (cell_own_id(p->c, v->str, p->er->session_tagged,
+                    sizeof(p->er->session_tagged)) < 0)
+        return invalid(p->err, "%s with this cell's tag \"%s.\" must be at "
+                       "most %d characters", name, p->c->node_name,
+                       SESSION_ID_MAX);
+    p->er->session_id = p->er->session_tagged;
     return RESULT_OK;
 }
 

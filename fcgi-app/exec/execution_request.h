@@ -38,6 +38,7 @@ struct execution_request {
     double timeout;             /* seconds */
     long memory_mb;
     const char *session_id;     /* NULL: stateless */
+    char session_tagged[SESSION_ID_MAX + 1];    /* the body's, tagged */
     const struct json *variables;   /* an object, or NULL */
     struct test_case *tests;    /* owned: execution_request_release */
     size_t n_tests;

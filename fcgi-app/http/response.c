@@ -25,6 +25,7 @@ const char *response_reason(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 410: return "Gone";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";
@@ -130,6 +131,8 @@ static const struct face faces[RESULT_COUNT] = {
     [RESULT_IDEMPOTENCY_PENDING] = { 409, "idempotency_in_progress", "1" },
     [RESULT_CANCELLED] = { 409, "cancelled", NULL },
     [RESULT_ALREADY_FINAL] = { 409, "execution_finished", NULL },
+    [RESULT_SESSION_LOST] = { 410, "session_lost", NULL },
+    [RESULT_CELL_DOWN] = { 503, "cell_unavailable", "5" },
 };
 
 static const struct face *face_of(enum result r)

@@ -18,6 +18,10 @@ enum route_flags {
     ROUTE_PUBLIC = 1,           /* no API key needed */
     ROUTE_OPERATOR = 2,         /* metrics_key instead, when it is set */
     ROUTE_IDEMPOTENT = 4,       /* honours Idempotency-Key */
+    /* Cells (SPEC 10): whose request it is. */
+    ROUTE_CELL_PATH = 8,        /* the path's id names its owner */
+    ROUTE_CELL_TAG = 16,        /* an untagged path id gets our tag */
+    ROUTE_CELL_BODY = 32,       /* the body's session_id names it */
 };
 
 struct route {

@@ -11,6 +11,7 @@
 #include "base/stats.h"
 #include "base/util.h"
 #include "http/auth.h"
+#include "http/forward.h"
 #include "http/handlers/handlers.h"
 #include "http/idempotency.h"
 #include "http/request.h"
@@ -117,7 +118,13 @@ static void serve(struct request *rq, int *route_index)
     memcpy(rq->params, m.params, sizeof(m.params));
     *route_index = (int)(m.route - route_table);
     rq->route = m.route->pattern;
+    /* The owner of a path's id checks the key itself; a body is read
+     * only once the key is known good. */
+    if (forward_to_owner(rq, m.route, false))
+        return;
     if (admit(rq, m.route) != RESULT_OK)
+        return;
+    if (forward_to_owner(rq, m.route, true))
         return;
     if (m.route->flags & ROUTE_IDEMPOTENT && idempotency_begin(rq))
         return;
@@ -136,6 +143,8 @@ void serve_request(struct request *rq)
     const char *addr;
 
     log_set_request_id(rq->id);
+    if (rq->conf->node_name)
+        response_header(rq, "X-Pyexec-Node", rq->conf->node_name);
     serve(rq, &route_index);
     addr = request_param(rq, "REMOTE_ADDR");
     log_info("%s %s %s %d %zu %.1fms key=%s", addr ? addr : "-", rq->method,

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "store/store_images.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,14 +11,22 @@
 #include "store/store_int.h"
 
 int store_image_insert(struct store *s, const struct image_new *im,
-                       char id[33])
+                       char id[IMAGE_ID_MAX + 1])
 {
+    /* A tagged execution's images carry its cell's tag (SPEC 10): ids
+     * are otherwise dot-free. */
+    const char *dot = strchr(im->execution_id, '.');
+    size_t tag = dot ? (size_t)(dot - im->execution_id) + 1 : 0;
     unsigned char r[16];
-    char sid[STORE_SCOPED_ID_LEN];
+    char sid[STORE_SCOPED_ID_LEN], hex[33];
 
+    if (tag >= IMAGE_ID_MAX - 32)
+        tag = 0;
     store_scoped_id(im->key_id, im->execution_id, sid);
     random_bytes(r, sizeof(r));
-    hex_encode(r, sizeof(r), id);
+    hex_encode(r, sizeof(r), hex);
+    snprintf(id, IMAGE_ID_MAX + 1, "%.*s%s", (int)tag, im->execution_id,
+             hex);
     return STORE_RUN(s, "INSERT INTO images (id, execution_id, key_id, seq,"
                         " kind, name, mime, width, height, size, bytes,"
                         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"

@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/cell.h"
+
+/* 32 hex digits, after the cell's tag when it has one (SPEC 10). */
+#define IMAGE_ID_MAX (CELL_NAME_MAX + 1 + 32)
+
 struct store;
 struct jw;
 
@@ -22,7 +27,7 @@ struct image_new {
 };
 /* Stores one; writes its new unguessable id (32 hex) into id. */
 int store_image_insert(struct store *s, const struct image_new *im,
-                       char id[33]);
+                       char id[IMAGE_ID_MAX + 1]);
 
 /* The bytes of all figures and files a key has stored, into *out; 0 or
  * -1. */

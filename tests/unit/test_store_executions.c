@@ -120,7 +120,7 @@ static void test_record(void **state)
         .mime = "image/png", .width = 2, .height = 3, .bytes = "PNG",
         .size = 3,
     };
-    char img[33], url[80];
+    char img[IMAGE_ID_MAX + 1], url[96];
     struct json *j;
     const struct json *images;
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/cell.h"
 #include "base/util.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -37,19 +38,20 @@ static void safe_file_name(const char *name, char *out, size_t size)
 
 static void serve(struct request *rq, const char *raw)
 {
-    /* An optional extension: "<id>.png" */
-    const char *dot = strchr(raw, '.');
-    size_t n = dot ? (size_t)(dot - raw) : strlen(raw);
-    char id[33] = "";
+    /* "[cell.]<id>[.png]": this cell's tag, and an optional extension. */
+    size_t tag = cell_tag_len(rq->conf, raw);
+    const char *dot = strchr(raw + tag, '.');
+    size_t n = dot ? (size_t)(dot - raw - tag) : strlen(raw + tag);
+    char id[IMAGE_ID_MAX + 1] = "", hex[33] = "";
     struct image_blob b;
     int rc = 0;
 
     if (n == 32) {
-        memcpy(id, raw, n);
-        id[n] = '\0';
+        memcpy(hex, raw + tag, n);
+        snprintf(id, sizeof(id), "%.*s%s", (int)tag, raw, hex);
     }
     /* Anything but 32 safe characters is no image either. */
-    if (is_safe_id(id, 32))
+    if (is_safe_id(hex, 32))
         rc = store_image_get(rq->store, id, &b);
     if (respond_missing(rq, rc, "image"))
         return;

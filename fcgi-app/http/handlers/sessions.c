@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cell.h"
 #include "base/conf.h"
 #include "base/json.h"
 #include "base/util.h"
@@ -46,6 +47,7 @@ static void release(struct request *rq, const char *id)
 void handle_release(struct request *rq)
 {
     const struct json *body = body_json(rq), *v;
+    char id[SESSION_ID_MAX + 1];
 
     if (!body)
         return;
@@ -57,12 +59,14 @@ void handle_release(struct request *rq)
                       "session_id (or user_uuid) is required: a string");
         return;
     }
-    if (v->len != strlen(v->str) || !execution_session_id_valid(v->str)) {
+    if (v->len != strlen(v->str) || !execution_session_id_valid(v->str)
+        || cell_own_id(rq->conf, v->str, id, sizeof(id)) < 0) {
         response_fail(rq, RESULT_INVALID_REQUEST,
-                      "session_id must be 1-128 of [A-Za-z0-9_.:@-]");
+                      "session_id must be 1-128 of [A-Za-z0-9_.:@-], this "
+                      "cell's tag included");
         return;
     }
-    release(rq, v->str);
+    release(rq, id);
 }
 
 void handle_session_delete(struct request *rq)
