@@ -8,6 +8,7 @@
 
 #include "admin/admin_tables.h"
 #include "admin/doctor.h"
+#include "admin/replica.h"
 #include "admin/sweep.h"
 #include "base/conf.h"
 #include "base/util.h"
@@ -183,6 +184,14 @@ int admin_command(const struct conf *c, int argc, char **argv)
     /* doctor looks without touching: no open_db (it creates and migrates). */
     if (strcmp(argv[0], "doctor") == 0)
         return argc != 1 ? 2 : doctor_run(c, stdout) > 0 ? 1 : 0;
+    /* Litestream opens the database itself. */
+    if (strcmp(argv[0], "replicate") == 0 && argc <= 2)
+        return argc == 1 ? admin_replicate(c, false, stdout)
+             : strcmp(argv[1], "--check") == 0
+             ? admin_replicate(c, true, stdout) : 2;
+    if (strcmp(argv[0], "restore-cell") == 0)
+        return argc != 3 ? 2 : admin_restore_cell(c, argv[1], argv[2],
+                                                  stdout);
     s = open_db(c);
     if (!s)
         return 1;

@@ -151,6 +151,11 @@ int cell_own_id(const struct conf *c, const char *id, char *out, size_t n)
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
+char *cell_copy_path(const struct conf *c, const char *name, size_t n)
+{
+    return xasprintf("%s/restored/%.*s.db", c->data_dir, (int)n, name);
+}
+
 struct each { const struct conf *c; bool (*cb)(const char *, const char *,
                                                 void *); void *arg; };
 

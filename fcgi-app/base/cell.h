@@ -30,6 +30,11 @@ char *cell_peer_url(const struct conf *c, const char *id);
  * when that does not fit. */
 int cell_own_id(const struct conf *c, const char *id, char *out, size_t n);
 
+/* Where a restored copy of cell name[0..n) is kept (a new string):
+ * pyexec-admin restore-cell writes it, and while that cell is down its
+ * records and images are read from it. */
+char *cell_copy_path(const struct conf *c, const char *name, size_t n);
+
 /* Calls cb for each peer but this cell, in the order configured; stops
  * early when cb returns false. */
 void cell_each_peer(const struct conf *c,

@@ -133,6 +133,8 @@ static const struct conf_key keys[] = {
      * rest. */
     { "node_name", T_STRING, "", 0, 0, F(node_name), NULL },
     { "peers", T_STRING, "", 0, 0, F(peers), NULL },
+    /* Litestream copies the database to replica_dir/NAME. */
+    { "replica_dir", T_STRING, "", 0, 0, F(replica_dir), NULL },
     /* Tests only: stretches or shrinks the retry back-off. */
     { "callback_retry_scale", T_DOUBLE, "1", 0.0001, 100,
       F(callback_retry_scale), NULL },
@@ -546,6 +548,7 @@ static int finish(struct conf *c, char *err)
         return -1;
     empty_is_null(&c->node_name);
     empty_is_null(&c->peers);
+    empty_is_null(&c->replica_dir);
     if (c->allowed_origins && (!*c->allowed_origins
                                || strcmp(c->allowed_origins, "*") == 0)) {
         free(c->allowed_origins);

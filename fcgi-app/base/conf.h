@@ -56,6 +56,7 @@ struct conf {
     double callback_retry_scale;
     char *node_name;            /* this cell's tag; NULL: one node */
     char *peers;                /* "name=url,…"; NULL: none */
+    char *replica_dir;          /* Litestream's copies; NULL: none */
     char *path;                 /* the file read, or NULL */
 };
 

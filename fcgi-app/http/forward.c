@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -22,6 +23,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
+#include "store/store.h"
 
 #define FORWARDED_PARAM "HTTP_X_PYEXEC_FORWARDED"
 #define CONNECT_MS 2000L
@@ -55,7 +57,8 @@ struct relay {
     struct request *rq;
     int status;
     struct buf head;            /* the answer's headers, CRLF-ended */
-    bool started, gone;
+    bool from_pyexec;           /* it named its cell: pyexec answered */
+    bool started, gone, down;
 };
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
@@ -73,6 +76,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     }
     while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
         len--;
+    if (len > 14 && !strncasecmp(data, "X-Pyexec-Node:", 14))
+        rl->from_pyexec = true;
     if (len && !is_hop_header(data, len) && memchr(data, ':', len)) {
         buf_append(&rl->head, data, len);
         buf_append_str(&rl->head, "\r\n");
@@ -92,14 +97,20 @@ static int put(struct relay *rl, const char *p, size_t n)
 }
 
 /* The status and headers, once: before the first byte of the body, or
- * at the end for an answer without one. */
+ * at the end for an answer without one.  A gateway error that pyexec
+ * did not write is the owner's front end saying pyexec is down there:
+ * nothing is relayed, and the owner counts as unreachable. */
 static int start(struct relay *rl)
 {
     struct buf b = BUF_INIT(0);
     int rc;
 
-    if (rl->started)
-        return 0;
+    if (rl->started || rl->down)
+        return rl->down ? -1 : 0;
+    if (rl->status >= 502 && rl->status <= 504 && !rl->from_pyexec) {
+        rl->down = true;
+        return -1;
+    }
     rl->started = true;
     rl->rq->status = rl->status;
     buf_appendf(&b, "Status: %d %s\r\n", rl->status,
@@ -146,6 +157,34 @@ static struct curl_slist *request_headers(struct request *rq)
     return curl_slist_append(h, "Expect:");
 }
 
+/* A handle for url with what every request to a peer has: rq's headers,
+ * no proxy, and a bounded wait for the connection. */
+static CURL *peer_handle(const char *url, struct curl_slist *headers)
+{
+    CURL *e = curl_easy_init();
+
+    if (!e)
+        return NULL;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_MS);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    return e;
+}
+
+/* base without its trailing slashes, then path. */
+static char *peer_url(const char *base, const char *path)
+{
+    size_t n = strlen(base);
+
+    while (n && base[n - 1] == '/')
+        n--;
+    return xasprintf("%.*s%s", (int)n, base, path);
+}
+
 /* RESULT_OK once the answer was relayed, RESULT_CELL_DOWN with err when
  * the peer could not be reached (nothing sent), or the body's error. */
 static enum result relay(struct request *rq, const char *base, char *err)
@@ -160,29 +199,18 @@ static enum result relay(struct request *rq, const char *base, char *err)
 
     if (r != RESULT_OK)
         return r;
-    e = curl_easy_init();
+    url = peer_url(base, uri && *uri ? uri : rq->path);
+    headers = request_headers(rq);
+    e = peer_handle(url, headers);
     if (!e) {
         err_set(err, "curl_easy_init failed");
-        return RESULT_INTERNAL;
+        r = RESULT_INTERNAL;
+        goto out;
     }
-    size_t base_len = strlen(base);
-
-    while (base_len && base[base_len - 1] == '/')
-        base_len--;
-    url = xasprintf("%.*s%s", (int)base_len, base,
-                    uri && *uri ? uri : rq->path);
-    headers = request_headers(rq);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_MS);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &rl);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &rl);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (strcmp(rq->method, "HEAD") == 0)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     else if (strcmp(rq->method, "GET") != 0)
@@ -195,7 +223,10 @@ static enum result relay(struct request *rq, const char *base, char *err)
     rc = curl_easy_perform(e);
     if (rc == CURLE_OK && rl.status)
         start(&rl);
-    if (!rl.started) {
+    if (rl.down) {
+        err_set(err, "%s: its front end answered %d", base, rl.status);
+        r = RESULT_CELL_DOWN;
+    } else if (!rl.started) {
         err_set(err, "%s: %s", base, curl_easy_strerror(rc));
         r = RESULT_CELL_DOWN;
     } else if (rc != CURLE_OK && !rl.gone) {
@@ -203,10 +234,45 @@ static enum result relay(struct request *rq, const char *base, char *err)
                  curl_easy_strerror(rc));
     }
     curl_easy_cleanup(e);
+out:
     curl_slist_free_all(headers);
     buf_release(&rl.head);
     free(url);
     return r;
+}
+
+static size_t on_data(char *data, size_t size, size_t n, void *arg)
+{
+    return buf_append(arg, data, size * n) < 0 ? 0 : size * n;
+}
+
+char *forward_get(struct request *rq, const char *base, const char *path,
+                  int *status, char *err)
+{
+    struct curl_slist *headers = request_headers(rq);
+    char *url = peer_url(base, path), *body = NULL;
+    struct buf b = BUF_INIT(FORWARD_GET_MAX);
+    CURL *e = peer_handle(url, headers);
+    CURLcode rc = CURLE_FAILED_INIT;
+    long code = 0;
+
+    if (e) {
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+        rc = curl_easy_perform(e);
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_cleanup(e);
+    }
+    if (rc == CURLE_OK) {
+        *status = (int)code;
+        body = buf_detach(&b, NULL);
+    } else {
+        err_set(err, "%s", curl_easy_strerror(rc));
+    }
+    buf_release(&b);
+    curl_slist_free_all(headers);
+    free(url);
+    return body;
 }
 
 /* The session id of a body route, or NULL (no body, or none in it). */
@@ -234,6 +300,31 @@ static void tag_path_id(struct request *rq)
         BUG("cell_own_id: sized for the tag");
     free(rq->params[0]);
     rq->params[0] = own;
+}
+
+/* While its cell is down, a read of a record or image is served from the
+ * cell's restored copy when there is one (pyexec-admin restore-cell):
+ * rq->copy is set for serve() to use once the key is admitted. */
+static bool open_copy(struct request *rq, const char *id)
+{
+    size_t n = cell_tag_len(rq->conf, id) - 1;
+    char *path, err[ERR_LEN], *name;
+
+    if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0)
+        return false;
+    path = cell_copy_path(rq->conf, id, n);
+    if (access(path, R_OK) == 0) {
+        rq->copy = store_open_copy(path, rq->conf->busy_timeout_ms, err);
+        if (!rq->copy)
+            log_warn("the restored copy of %.*s: %s", (int)n, id, err);
+    }
+    free(path);
+    if (!rq->copy)
+        return false;
+    name = xstrndup(id, n);
+    response_header(rq, "X-Pyexec-Copy-Of", name);
+    free(name);
+    return true;
 }
 
 bool forward_to_owner(struct request *rq, const struct route *r,
@@ -275,6 +366,8 @@ bool forward_to_owner(struct request *rq, const struct route *r,
         return true;
     }
     session = by_body || strncmp(rq->path, "/sessions/", 10) == 0;
+    if (!session && open_copy(rq, id))
+        return false;
     detail = xasprintf("%s %s belongs to cell %.*s, which cannot be "
                        "reached (%s)%s", session ? "session" : "id", id,
                        (int)cell_tag_len(rq->conf, id) - 1, id, err,

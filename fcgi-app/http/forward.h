@@ -18,4 +18,12 @@ struct route;
 bool forward_to_owner(struct request *rq, const struct route *r,
                       bool after_admit);
 
+/* GETs path (with its query) from the cell at base with rq's key, as a
+ * forwarded request (so that cell asks no one further).  The body as a
+ * new string, the status in *status; NULL with err when the cell could
+ * not be reached or its answer is over FORWARD_GET_MAX bytes. */
+#define FORWARD_GET_MAX (64L << 20)
+char *forward_get(struct request *rq, const char *base, const char *path,
+                  int *status, char *err);
+
 #endif

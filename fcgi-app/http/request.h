@@ -25,7 +25,8 @@ struct request {
     FCGX_Request *fcgx;
     struct app *app;
     const struct conf *conf;    /* app->conf */
-    struct store *store;        /* app->store */
+    struct store *store;        /* app->store, or copy */
+    struct store *copy;         /* a lost cell's restored copy, or NULL */
     char id[REQUEST_ID_LEN + 1];
     const char *method;
     char *path;                 /* percent-decoded, without the query */

@@ -126,6 +126,8 @@ static void serve(struct request *rq, int *route_index)
         return;
     if (forward_to_owner(rq, m.route, true))
         return;
+    if (rq->copy)
+        rq->store = rq->copy;
     if (m.route->flags & ROUTE_IDEMPOTENT && idempotency_begin(rq))
         return;
     m.route->handler(rq);

@@ -459,6 +459,18 @@ fail:
     return NULL;
 }
 
+struct store *store_open_copy(const char *path, long busy_ms, char *err)
+{
+    struct store *s = store_open(path, busy_ms, false, err);
+
+    if (s && exec_sql(s, "PRAGMA query_only = ON;") < 0) {
+        err_set(err, "%s: %s", path, s->message);
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
 void store_close(struct store *s)
 {
     if (!s)

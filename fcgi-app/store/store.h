@@ -37,6 +37,9 @@ extern const struct migration store_migrations[];
 /* Opens path (creating it), sets WAL, synchronous=NORMAL and the busy
  * timeout.  With migrate, applies pending migrations and refuses a
  * database newer than this program.  Returns NULL with err. */
+/* Opens a copy of another cell's database (a restored replica) to read
+ * only: no migration, and any write fails. */
+struct store *store_open_copy(const char *path, long busy_ms, char *err);
 struct store *store_open(const char *path, long busy_ms, bool migrate,
                          char *err);
 void store_close(struct store *s);              /* NULL is fine */

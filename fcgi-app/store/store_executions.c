@@ -485,3 +485,12 @@ int store_execution_status(struct store *s, const char *id,
                                       V_TEXT(sid), V_TEXT(key_id)),
                      row_to_status, status);
 }
+
+int store_execution_summary(struct store *s, int64_t *count, int64_t *newest)
+{
+    if (store_int(s, store_stmt(s, "SELECT count(*) FROM executions"),
+                  count) < 0)
+        return -1;
+    return store_int(s, store_stmt(s, "SELECT coalesce(max(created_at), 0)"
+                                      " FROM executions"), newest);
+}

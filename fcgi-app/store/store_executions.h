@@ -150,4 +150,9 @@ int store_execution_owner(struct store *s, const char *id,
 /* Counts for /status: executions served (all time). */
 long store_execution_count(struct store *s);
 
+/* How many records there are, and when the newest was made (ms; 0 when
+ * none): what a restored copy holds. */
+int store_execution_summary(struct store *s, int64_t *count,
+                            int64_t *newest);
+
 #endif

@@ -159,3 +159,36 @@ def test_bad_bodies_are_answered_by_the_entry_cell(cells):
         assert r.json["error"] == "invalid_json", r.json
     r = b.execute("print(1)", session_id="bad id!")
     assert r.status == 400 and "session_id" in r.json["detail"], r
+
+
+def test_one_list_of_every_cells_records(cells):
+    a, b = cells["a"], cells["b"]
+    made = []
+    for st in (a, b, a, b):
+        r = st.execute("print(1)")
+        assert r.status == 200, r
+        made.append(r.json["execution_id"])
+    own = a.get("/executions?limit=100").json["executions"]
+    assert all(e["execution_id"].startswith("a.") for e in own)
+    r = b.get("/executions?cells=all&limit=100")
+    assert r.status == 200, r
+    merged = r.json["executions"]
+    ids = [e["execution_id"] for e in merged]
+    assert set(made) <= set(ids), (made, ids)
+    stamps = [e["created_at"] for e in merged]
+    assert stamps == sorted(stamps, reverse=True)
+    # Cell c is down: the list says so, and is partial.
+    assert r.json["cells"]["a"] == r.json["cells"]["b"] == "ok", r.json
+    assert r.json["cells"]["c"].startswith("unreachable"), r.json
+    assert r.json["partial"] is True
+    # Pages: the cursor walks the merged list without repeats.
+    first = b.get("/executions?cells=all&limit=2").json
+    assert len(first["executions"]) == 2 and first["next_before"]
+    second = b.get("/executions?cells=all&limit=2&before=%d"
+                   % first["next_before"]).json
+    assert not {e["execution_id"] for e in first["executions"]} \
+        & {e["execution_id"] for e in second["executions"]}
+    assert ids[:4] == [e["execution_id"] for e in
+                       first["executions"] + second["executions"]]
+    bad = b.get("/executions?cells=some")
+    assert bad.status == 400 and "cells" in bad.json["detail"], bad
