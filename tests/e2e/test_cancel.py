@@ -33,11 +33,21 @@ def status(st, eid, key=True):
     return r.json["status"] if r.status == 200 else None
 
 
-def running(st, eid):
-    """Waits until eid runs, and a second more for the program to get
-    to its first line."""
+def printed_ready(st, eid):
+    return st.query("SELECT count(*) FROM execution_events WHERE"
+                    " execution_id LIKE ? AND data LIKE '%ready%'",
+                    "%/" + eid)[0][0] > 0
+
+
+def running(st, eid, streamed=True):
+    """Waits until eid runs and has printed "ready": seen in its stored
+    events when it streams them (async and session executions), else
+    given a second more."""
     assert wait_for(lambda: status(st, eid) == "running", 60, 0.05)
-    time.sleep(scaled(1))
+    if streamed:
+        assert wait_for(lambda: printed_ready(st, eid), 60, 0.05)
+    else:
+        time.sleep(scaled(1))
 
 
 def submit(st, code, **fields):
@@ -106,7 +116,7 @@ def test_a_running_execute_answers_cancelled_with_its_output(stack):
     answer = in_background(stack.post, "/execute",
                            {"code": SLEEPER, "execution_id": eid,
                             "timeout": 60}, timeout=scaled(120))
-    running(stack, eid)
+    running(stack, eid, streamed=False)
     r = cancel(stack, eid)
     assert r.status == 200 and r.json["status"] == "cancelled", r
     j = answer().json
