@@ -50,6 +50,7 @@ def test_install_puts_everything_in_its_place(tree, destdir):
               "share/man/man5/pyexec.conf.5",
               "lib/systemd/system/pyexec.service",
               "lib/systemd/system/pyexec.socket",
+              "lib/systemd/system/pyexec-replicate.service",
               "lib/sysusers.d/pyexec.conf", "lib/tmpfiles.d/pyexec.conf"]
     for sql in sorted(os.listdir(os.path.join(deploy.SRC, "sql"))):
         if sql.endswith(".sql"):
@@ -160,8 +161,8 @@ def test_man_pages_are_clean_mdoc(tree):
 
 
 def test_systemd_units_verify(tree):
-    units = [os.path.join(tree.units, u) for u in ("pyexec.socket",
-                                                   "pyexec.service")]
+    units = [os.path.join(tree.units, u) for u in (
+        "pyexec.socket", "pyexec.service", "pyexec-replicate.service")]
     env = dict(os.environ, MANPATH=tree.man)
     r = subprocess.run(["systemd-analyze", "verify"] + units, env=env,
                        capture_output=True, text=True)
@@ -172,6 +173,9 @@ def test_systemd_units_verify(tree):
     assert svc["ReadWritePaths"] == tree.data
     assert tree.unit("pyexec.socket")["ListenStream"] == \
         os.path.join(tree.run, "pyexec.sock")
+    rep = tree.unit("pyexec-replicate.service")
+    assert rep["ExecStart"].split()[0] == tree.prog("pyexec-admin")
+    assert rep["ExecStart"].split()[-1] == "replicate"
 
 
 def test_sysusers_and_tmpfiles_snippets_apply(tree):
