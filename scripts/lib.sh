@@ -1,5 +1,5 @@
-# lib.sh - helpers shared by scripts/run, scripts/test and scripts/bench.
-# Sourced, not run.
+# lib.sh - helpers shared by scripts/run, scripts/cluster, scripts/test
+# and scripts/bench.  Sourced, not run.
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -56,6 +56,10 @@ ensure_npm() {
 DEPLOY_PACKAGES=(apache2 libapache2-mod-fcgid nginx openssl mandoc systemd
     lighttpd-mod-openssl python3-pytest)
 
+# What scripts/cluster runs in front of its cells.  A server too: see
+# install_servers (Debian's default haproxy.cfg listens nowhere anyway).
+CLUSTER_PACKAGES=(haproxy)
+
 # install_servers PKG... - install_packages, without starting the web
 # servers their postinst would start on port 80 (the suite runs its own
 # on loopback ports): a policy-rc.d says no for the time of the install.
@@ -69,6 +73,38 @@ install_servers() {
     fi
     install_packages "$@" || { [ -n "$made" ] && $SUDO rm -f /usr/sbin/policy-rc.d; return 1; }
     if [ -n "$made" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+}
+
+# render_haproxy TEMPLATE BIND NAME=HOST:PORT... - writes to stdout the
+# HAProxy config for these cells (deploy/haproxy/haproxy.cfg.in):
+# @BIND@ and @CELL_NAMES@ are filled in, and the lines between "#@each-cell"
+# and "#@end" come once per cell with its @NAME@ and @ADDR@.
+render_haproxy() {
+    local tmpl=$1 bind=$2 names='' c line l in_block='' block=()
+    shift 2
+    [ $# -gt 0 ] || die "render_haproxy: no cells"
+    for c in "$@"; do
+        [[ $c =~ ^[a-z0-9-]{1,16}=[^[:space:]=]+:[0-9]+$ ]] \
+            || die "render_haproxy: $c is not name=host:port"
+        names+=${names:+ }${c%%=*}
+    done
+    while IFS= read -r line || [ -n "$line" ]; do
+        line=${line//@BIND@/$bind}
+        line=${line//@CELL_NAMES@/$names}
+        case $line in
+            '#@each-cell') in_block=1; block=() ;;
+            '#@end')
+                in_block=
+                for c in "$@"; do
+                    for l in "${block[@]}"; do
+                        l=${l//@NAME@/${c%%=*}}
+                        printf '%s\n' "${l//@ADDR@/${c#*=}}"
+                    done
+                done ;;
+            *) if [ -n "$in_block" ]; then block+=("$line")
+               else printf '%s\n' "$line"; fi ;;
+        esac
+    done <"$tmpl"
 }
 
 docker_answers() {
@@ -93,6 +129,36 @@ start_dockerd() {
         sleep 0.5
     done
     die "dockerd did not come up; see $1"
+}
+
+# setup_tree BUILD LOGDIR - what scripts/run and scripts/cluster do
+# before they start anything (unless --no-setup): the packages, dockerd
+# (its log in LOGDIR; STARTED_DOCKERD as start_dockerd sets it), the
+# build in BUILD, the playground and the sandbox image.
+setup_tree() {
+    "$TOP/scripts/install-deps"
+    start_dockerd "$2/dockerd.log"
+    say "building pyexec"
+    build_tree "$1"
+    "$TOP/scripts/build-web"
+    "$TOP/scripts/build-sandbox-image"
+}
+
+# conf_set FILE KEY VALUE - sets KEY in a pyexec.conf: its line is
+# replaced, or one is added at the end.  The file keeps its mode.
+conf_set() {
+    local tmp
+    tmp=$(mktemp) || die "mktemp failed"
+    if ! K=$2 V=$3 awk '
+            BEGIN { k = ENVIRON["K"]; v = ENVIRON["V"] }
+            $0 ~ "^[ \t]*" k "[ \t]*=" { if (!done) print k " = " v; done = 1; next }
+            { print }
+            END { if (!done) print k " = " v }' "$1" >"$tmp" \
+        || ! cat "$tmp" >"$1"; then
+        rm -f "$tmp"
+        die "cannot set $2 in $1"
+    fi
+    rm -f "$tmp"
 }
 
 # build_tree DIR [configure args...] - configures (once) and builds.
