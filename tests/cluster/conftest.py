@@ -10,8 +10,8 @@ import tempfile
 import pytest
 
 from pyexec_test.fixtures import finish_stack
-from pyexec_test.net import free_port
-from pyexec_test.stack import BUILD, OUT, Stack
+from pyexec_test.net import free_port, wait_listening
+from pyexec_test.stack import BUILD, OUT, SRC, Stack
 
 CELL_CONF = {"isolation": "process", "pool_min_idle": 1, "pool_max": 4,
              "workers": 4}
@@ -67,3 +67,48 @@ def cells():
             if getattr(st, "replication", None):
                 stop_replication(st)
             finish_stack(st)
+
+
+class Front:
+    """HAProxy with the project's config (deploy/haproxy), rendered by
+    scripts/lib.sh as scripts/cluster renders it, in front of cells.
+    Requests go to it as to a Stack (its methods are borrowed)."""
+
+    def __init__(self, cells):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.key = next(iter(cells.values())).key
+        self.dir = tempfile.mkdtemp(prefix="haproxy-", dir=OUT)
+        self.cfg = os.path.join(self.dir, "haproxy.cfg")
+        spec = ["%s=127.0.0.1:%d" % (n, st.port) for n, st in cells.items()]
+        with open(self.cfg, "w") as f:
+            subprocess.run(["bash", "-c", '. "$1"; shift; render_haproxy "$@"',
+                            "render", os.path.join(SRC, "scripts", "lib.sh"),
+                            os.path.join(SRC, "deploy", "haproxy",
+                                         "haproxy.cfg.in"),
+                            "127.0.0.1:%d" % self.port] + spec,
+                           stdout=f, check=True)
+        log = open(os.path.join(self.dir, "haproxy.log"), "ab")
+        self.proc = subprocess.Popen(["haproxy", "-db", "-f", self.cfg],
+                                     stdout=log, stderr=log)
+        log.close()
+        if not wait_listening(self.port, self.proc):
+            raise RuntimeError("haproxy did not start: see %s" % self.dir)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+    request = Stack.request
+    get = Stack.get
+    post = Stack.post
+    execute = Stack.execute
+
+
+@pytest.fixture(scope="session")
+def front(cells):
+    f = Front(cells)
+    try:
+        yield f
+    finally:
+        f.stop()
