@@ -9,7 +9,6 @@
 #include "base/conf.h"
 #include "base/util.h"
 #include "sandbox/app.h"
-#include "store/store.h"
 
 void *request_keep(struct request *rq, void *p)
 {
@@ -71,8 +70,6 @@ void request_begin(struct request *rq, FCGX_Request *fcgx, struct app *app)
 
 void request_reset(struct request *rq)
 {
-    store_close(rq->copy);
-    rq->copy = NULL;
     free(rq->path);
     buf_release(&rq->body);
     buf_release(&rq->headers);

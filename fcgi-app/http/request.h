@@ -26,7 +26,8 @@ struct request {
     struct app *app;
     const struct conf *conf;    /* app->conf */
     struct store *store;        /* app->store, or copy */
-    struct store *copy;         /* a lost cell's restored copy, or NULL */
+    struct store *copy;         /* a lost cell's restored copy, or NULL;
+                                 * serve_request closes it */
     char id[REQUEST_ID_LEN + 1];
     const char *method;
     char *path;                 /* percent-decoded, without the query */

@@ -16,6 +16,7 @@
 #include "http/idempotency.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "store/store.h"
 
 #define ORIGIN_DENIED "this Origin is not in allowed_origins"
 
@@ -148,6 +149,8 @@ void serve_request(struct request *rq)
     if (rq->conf->node_name)
         response_header(rq, "X-Pyexec-Node", rq->conf->node_name);
     serve(rq, &route_index);
+    store_close(rq->copy);
+    rq->copy = NULL;
     addr = request_param(rq, "REMOTE_ADDR");
     log_info("%s %s %s %d %zu %.1fms key=%s", addr ? addr : "-", rq->method,
              rq->path, rq->status, rq->bytes_out, now_ms() - rq->t_start,
