@@ -38,12 +38,20 @@ CLIENT_TIMEOUT = 10.0           # s for one send to the client
 
 
 def _preload_matplotlib():
+    import io
     import matplotlib.pyplot as plt
     plt.switch_backend(MPL_BACKEND)
-    # Drawing text once loads and caches the font for every fork.
-    figure = plt.figure(figsize=(1, 1))
-    figure.text(0.5, 0.5, "0")
-    figure.canvas.draw()
+    # One figure drawn and saved as a program's would be: the fonts, the
+    # glyph and text caches and the PNG writer (Pillow) are then loaded
+    # here, once, and a fork's first plot does not pay for them.
+    figure = plt.figure(figsize=(6.4, 4.8))
+    axes = figure.add_subplot()
+    axes.plot([0, 1, 2], [0.5, 2.5, 1.5], label="y")
+    axes.set_title("Title")
+    axes.set_xlabel("x")
+    axes.set_ylabel("y")
+    axes.legend()
+    figure.savefig(io.BytesIO(), format="png")
     plt.close(figure)
 
 
