@@ -68,9 +68,14 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     int status;
 
     if (len >= 12 && strncmp(data, "HTTP/", 5) == 0) {
-        /* A new status line (after a 1xx, say): start over. */
-        if (sscanf(data, "HTTP/%*s %d", &status) == 1)
+        /* A new status line (after a 1xx, say): start over.  curl's
+         * line has no NUL. */
+        char line[64];
+
+        snprintf(line, sizeof(line), "%.*s", (int)len, data);
+        if (sscanf(line, "HTTP/%*s %d", &status) == 1)
             rl->status = status;
+        rl->from_pyexec = false;
         buf_reset(&rl->head);
         return len;
     }

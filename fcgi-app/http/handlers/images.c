@@ -38,7 +38,8 @@ static void safe_file_name(const char *name, char *out, size_t size)
 
 static void serve(struct request *rq, const char *raw)
 {
-    /* "[cell.]<id>[.png]": this cell's tag, and an optional extension. */
+    /* "[cell.]<id>[.png]": a cell's tag (its own, or a lost one's whose
+     * copy is served), and an optional extension. */
     size_t tag = cell_tag_len(rq->conf, raw);
     const char *dot = strchr(raw + tag, '.');
     size_t n = dot ? (size_t)(dot - raw - tag) : strlen(raw + tag);
