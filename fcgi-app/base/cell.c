@@ -133,11 +133,12 @@ size_t cell_tag_len(const struct conf *c, const char *id)
 
 char *cell_peer_url(const struct conf *c, const char *id)
 {
-    size_t n = cell_tag_len(c, id);
+    const char *dot = c->node_name && id ? strchr(id, '.') : NULL;
+    size_t n = dot ? (size_t)(dot - id) : 0;
 
-    if (n == 0 || is_self(c, id, n - 1))
+    if (!dot || is_self(c, id, n))
         return NULL;
-    return peer_url(c, id, n - 1);
+    return peer_url(c, id, n);
 }
 
 int cell_own_id(const struct conf *c, const char *id, char *out, size_t n)

@@ -181,7 +181,7 @@ static CURL *peer_handle(const char *url, struct curl_slist *headers)
 }
 
 /* base without its trailing slashes, then path. */
-static char *peer_url(const char *base, const char *path)
+static char *join_url(const char *base, const char *path)
 {
     size_t n = strlen(base);
 
@@ -204,7 +204,7 @@ static enum result relay(struct request *rq, const char *base, char *err)
 
     if (r != RESULT_OK)
         return r;
-    url = peer_url(base, uri && *uri ? uri : rq->path);
+    url = join_url(base, uri && *uri ? uri : rq->path);
     headers = request_headers(rq);
     e = peer_handle(url, headers);
     if (!e) {
@@ -255,7 +255,7 @@ char *forward_get(struct request *rq, const char *base, const char *path,
                   int *status, char *err)
 {
     struct curl_slist *headers = request_headers(rq);
-    char *url = peer_url(base, path), *body = NULL;
+    char *url = join_url(base, path), *body = NULL;
     struct buf b = BUF_INIT(FORWARD_GET_MAX);
     CURL *e = peer_handle(url, headers);
     CURLcode rc = CURLE_FAILED_INIT;
