@@ -98,8 +98,17 @@ class Child:
     def _interrupt(self, io, reaper, req):
         """SIGINT, then relaying for INTERRUPT_GRACE: how it ended then
         (TIMED_OUT: it did not, and is killed next)."""
-        if not reaper.interrupt():
-            return execution.TIMED_OUT
+        try:
+            # A fork still root has no program running yet, and the reaper
+            # cannot signal it, but we can: it holds the SIGINT until its
+            # program runs.  Once, or the second would break the first's
+            # traceback.
+            signal.pidfd_send_signal(self.pidfd, signal.SIGINT)
+        except PermissionError:     # the sandbox user's: the reaper's part
+            if not reaper.interrupt():
+                return execution.TIMED_OUT
+        except ProcessLookupError:
+            pass                    # gone; the pump sees it
         return io.pump(time.monotonic() + INTERRUPT_GRACE, self.pidfd,
                        req.session)
 

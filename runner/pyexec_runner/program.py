@@ -14,6 +14,7 @@ The runner trusts nothing that comes out of here: user code shares the
 process and can write anything to fd 3.  The limits applied here only
 save the work of sending what the runner would drop anyway.
 """
+import _signal
 import ast
 import atexit
 import builtins
@@ -122,10 +123,12 @@ def _fresh_main():
     return main
 
 
-def run_code(code, namespace, filename):
+def run_code(code, namespace, filename, interruptible=True):
     """Runs code in namespace as `python3 file.py` would, except that the
     value of a final expression statement is kept (Jupyter).  Returns the
-    report fields: exit_code, last_repr, error, memory_error."""
+    report fields: exit_code, last_repr, error, memory_error.
+    interruptible: let SIGINT in first (server.main holds it back), so an
+    interrupt that came while the fork set up lands on the program."""
     report = {"exit_code": 0, "last_repr": None, "error": None,
               "memory_error": False}
     # Tracebacks show source lines through linecache.  No mtime: never
@@ -138,6 +141,9 @@ def run_code(code, namespace, filename):
         # Like the interpreter's: no traceback, the compiler is not news.
         return _failed(report, e.with_traceback(None))
     try:
+        if interruptible:
+            # _signal's, not signal.py's: no frame of it in a traceback
+            _signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         exec(body, namespace)
         if last is not None:
             value = eval(last, namespace)
@@ -378,7 +384,8 @@ def _warm_up():
     Done here, that happens while the fork waits."""
     fields = json.loads(json.dumps({"code": "x = 1\nx", "variables": {},
                                     "limits": {"max_output": 0}}))
-    report = run_code(fields["code"], {"__builtins__": builtins}, "<warm>")
+    report = run_code(fields["code"], {"__builtins__": builtins}, "<warm>",
+                      interruptible=False)
     linecache.cache.pop("<warm>", None)
     _error_line(ValueError("warm"))
     Channel(-1, fields["limits"]).report(report)   # fd -1: goes nowhere

@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import select
+import signal
 import socket
 import sys
 import time
@@ -367,6 +368,10 @@ def _ensure_std_fds():
 
 def main():
     _ensure_std_fds()
+    # SIGINT is for the program only (a cancel, a session's timeout): held
+    # back here and so in every fork until program.run_code lets it in, so
+    # one sent while a fork still sets up waits for its program.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     # matplotlib reads a matplotlibrc in the current directory: not /work.
     os.chdir("/")
     # The runner depends on both, whatever the container was given.
