@@ -326,19 +326,21 @@ static void follow_demand(struct keeper *k)
     k->seen_heavy = heavy;
 }
 
-/* Whether the next container to make should be heavy: in process
- * isolation always (a key keeps it for many executions); in container
- * isolation while fewer of the unbound ones idle or coming are heavy
- * than recent demand asks for (at least one, see HEAVY_FLOOR_SHARE).
+/* Whether the next container to make should be heavy: while fewer of
+ * the unbound ones idle or coming are heavy than recent demand asks for,
+ * and at least one in a pool of two or more (see HEAVY_FLOOR_SHARE).  In
+ * process isolation always that one: a key keeps its container for
+ * reuse_max executions, so light code only replaces light containers,
+ * and one that idles heavy costs nothing until heavy code takes it.
  * Either kind runs any code. */
 static bool next_is_heavy(const struct keeper *k, int heavy_have,
                           int all_wanted)
 {
     int want = (int)(all_wanted * k->heavy_share + 0.5);
 
-    if (cfg->isolation == ISOLATION_PROCESS)
-        return true;
-    if (want == 0 && all_wanted >= 2 && k->heavy_share >= HEAVY_FLOOR_SHARE)
+    if (want == 0 && all_wanted >= 2
+        && (k->heavy_share >= HEAVY_FLOOR_SHARE
+            || cfg->isolation == ISOLATION_PROCESS))
         want = 1;
     return heavy_have < want;
 }

@@ -69,7 +69,8 @@ int store_pool_claim(struct store *s, int pid, const char *key, bool heavy,
         "UPDATE containers SET state = 'claimed', claimed_by = ?1,"
         " claimed_at = ?2 WHERE name = (SELECT name FROM containers"
         " WHERE state = 'idle' AND (owner_key IS NULL OR owner_key = ?3)"
-        " ORDER BY owner_key IS NULL, heavy != ?4, ready_at LIMIT 1)"
+        " ORDER BY ?4 AND NOT heavy, owner_key IS NULL, heavy != ?4,"
+        " ready_at LIMIT 1)"
         " RETURNING " POOL_COLS, V_INT(pid), V_INT(wall_ms()), V_TEXT(key),
         V_INT(heavy)), row_to_container, out);
 }

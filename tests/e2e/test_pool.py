@@ -292,3 +292,38 @@ def test_container_mode_keeps_each_kind_as_demand_asks(make_stack):
               (1, 1))
     heavy = st.containers("idle")
     assert "PYEXEC_PRELOAD=0" not in docker.env(heavy[0])
+
+
+def test_process_mode_replaces_light_and_keeps_a_heavy_one(make_stack):
+    """Process isolation: a key's container is replaced every reuse_max
+    executions; after light demand the replacements are light (no
+    preload to pay), while the pool keeps one heavy container that heavy
+    code takes before the key's own light one."""
+    st = make_stack("pkinds", conf={"isolation": "process",
+                                    "pool_min_idle": 2, "reuse_max": 2,
+                                    "policy": "off"})
+    st.wait_healthy()
+
+    def preloads(name):
+        return "PYEXEC_PRELOAD=0" not in docker.env(name)
+
+    def idle_heavy():
+        return st.get("/status").json["idle_heavy"]
+
+    light = None
+    for _ in range(40):
+        r = st.execute("print('x')")
+        assert r.status == 200 and r.json["stdout"] == "x\n", r
+        name = st.container_of(r.json["execution_id"])
+        if not preloads(name):
+            light = name
+            break
+    assert light, "no light container served the light requests"
+    assert wait_for(lambda: idle_heavy() == 1, scaled(60)), \
+        st.get("/status").json
+    r = st.execute("import numpy\nprint(numpy.arange(4).sum())")
+    assert r.status == 200 and r.json["stdout"] == "6\n", r
+    heavy = st.container_of(r.json["execution_id"])
+    assert heavy != light and preloads(heavy)
+    # The pool makes another heavy one.
+    assert wait_for(lambda: idle_heavy() == 1, scaled(60))

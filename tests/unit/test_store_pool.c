@@ -120,18 +120,42 @@ static void test_a_claim_prefers_the_kind_asked_for(void **state)
     assert_int_equal(store_pool_claim(f->s, 42, NULL, false, &c), 0);
 }
 
-static void test_a_keys_own_container_comes_before_the_kind(void **state)
+static void test_light_code_takes_the_keys_own_container_of_either_kind(
+    void **state)
 {
     struct test_store *f = *state;
     struct pool_container c;
 
     add_kind(f->s, "heavy", true);
     add_kind(f->s, "light", false);
-    assert_int_equal(store_pool_claim(f->s, 42, "k1", false, &c), 1);
-    assert_string_equal(c.name, "light");
-    assert_int_equal(store_pool_return(f->s, "light", "k1"), 0);
+    add_kind(f->s, "light2", false);
     assert_int_equal(store_pool_claim(f->s, 42, "k1", true, &c), 1);
-    assert_string_equal(c.name, "light");
+    assert_string_equal(c.name, "heavy");
+    assert_int_equal(store_pool_return(f->s, "heavy", "k1"), 0);
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", false, &c), 1);
+    assert_string_equal(c.name, "heavy");
+}
+
+static void test_heavy_code_takes_an_unbound_heavy_before_its_own_light(
+    void **state)
+{
+    struct test_store *f = *state;
+    struct pool_container c;
+
+    char own[sizeof(c.name)];
+
+    add_kind(f->s, "light", false);
+    add_kind(f->s, "light2", false);
+    add_kind(f->s, "heavy", true);
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", false, &c), 1);
+    assert_false(c.heavy);
+    snprintf(own, sizeof(own), "%s", c.name);
+    assert_int_equal(store_pool_return(f->s, own, "k1"), 0);
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", true, &c), 1);
+    assert_string_equal(c.name, "heavy");
+    /* With no heavy one left, its own light one before an unbound one. */
+    assert_int_equal(store_pool_claim(f->s, 42, "k1", true, &c), 1);
+    assert_string_equal(c.name, own);
 }
 
 /* A test on a fresh store. */
@@ -146,7 +170,8 @@ int main(void)
         T(test_ready_after_retire_stays_retired),
         T(test_return_after_retire_stays_retired),
         T(test_a_claim_prefers_the_kind_asked_for),
-        T(test_a_keys_own_container_comes_before_the_kind),
+        T(test_light_code_takes_the_keys_own_container_of_either_kind),
+        T(test_heavy_code_takes_an_unbound_heavy_before_its_own_light),
         T(test_return_of_a_claim_makes_it_idle),
     };
 
