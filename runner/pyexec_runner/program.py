@@ -23,6 +23,7 @@ import json
 import linecache
 import os
 import resource
+import select
 import signal
 import socket
 import stat
@@ -37,6 +38,7 @@ META_FD = 3
 CTRL_FD = 4
 CODE_FILE = "<code>"
 SETUP_FAILED = 126
+WARM_UP_AFTER = 0.02    # s without a call before a fork rehearses one
 CALL_HEADER = struct.Struct(">I")
 
 _channel = None         # where figures go during an execution
@@ -357,8 +359,9 @@ def serve(ctrl_fd):
     Never returns."""
     status = SETUP_FAILED
     try:
-        _warm_up()
         ctrl = socket.socket(fileno=ctrl_fd)
+        if not select.select([ctrl], [], [], WARM_UP_AFTER)[0]:
+            _warm_up()
         call = _receive_call(ctrl)
         if call is None:
             os._exit(0)         # discarded unused
@@ -381,7 +384,9 @@ def _warm_up():
     A fork shares the runner's pages until it writes to them, and Python
     writes wherever it touches an object (reference counts): the first
     execution in a fork would copy hundreds of pages, one page fault each.
-    Done here, that happens while the fork waits."""
+    Done here, that happens while the fork waits.  Only when it does wait
+    (serve): under load the call comes at once, and the rehearsal's own
+    work would cost more CPU than the faults it moves."""
     fields = json.loads(json.dumps({"code": "x = 1\nx", "variables": {},
                                     "limits": {"max_output": 0}}))
     report = run_code(fields["code"], {"__builtins__": builtins}, "<warm>",
