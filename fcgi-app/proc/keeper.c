@@ -128,7 +128,8 @@ static bool push_task(const struct task *t)
 
 static void do_create(struct docker *d, struct store *s, struct task *t)
 {
-    struct sandbox_spec spec = { instance, t->name, t->memory_mb, t->heavy };
+    struct sandbox_spec spec = { instance, t->name, t->memory_mb, t->heavy,
+                                 true };
     char err[ERR_LEN];
     double t0 = now_ms();
 

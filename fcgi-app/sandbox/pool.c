@@ -56,7 +56,7 @@ static enum result cold_start(struct app *app, long memory_mb, bool heavy,
     struct docker *d = app_docker(app);
     const struct conf *c = app->conf;
     struct sandbox_spec spec = { store_instance_id(app->store), out->name,
-                                 memory_mb, heavy };
+                                 memory_mb, heavy, false };
 
     if (!d) {
         err_set(err, "cannot open the Docker client");

@@ -103,7 +103,7 @@ class Server:
             elif self._should_fork():
                 self._fork_standby()
             elif self._should_preload():
-                self._preload_one()
+                self.preload_one()
 
     def _should_fork(self):
         # Not while modules are still to come: the fork would lack them.
@@ -164,7 +164,7 @@ class Server:
         return max(0.0, self.last_execution + IDLE_BEFORE_PRELOAD
                    - time.monotonic())
 
-    def _preload_one(self):
+    def preload_one(self):
         name, load = self.to_preload.pop(0)
         start = time.monotonic()
         try:
@@ -382,7 +382,14 @@ def main():
         sys.exit("runner: cannot prepare the sandbox")
     # Before the listener and any heavy import: neither is the zygote's.
     zygote = Zygote()
-    server = Server(_listen(), reaper, zygote)
+    server = Server(None, reaper, zygote)
+    if os.environ.get("PYEXEC_PRELOAD") == "first":
+        # A pool's container: nobody waits for it yet, and the host takes
+        # it once it listens, so preloaded it never makes an execution
+        # wait for an import.
+        while server.to_preload:
+            server.preload_one()
+    server.listener = _listen()
     log(f"ready, pid {os.getpid()}, sandbox uid {sandbox_user.UID}")
     try:
         server.serve_forever()
