@@ -128,8 +128,11 @@ static bool push_task(const struct task *t)
 
 static void do_create(struct docker *d, struct store *s, struct task *t)
 {
+    /* In process isolation a container serves many executions: one made
+     * heavy preloads before the pool takes it.  In container isolation
+     * light code may take it at once, and then stops the preloading. */
     struct sandbox_spec spec = { instance, t->name, t->memory_mb, t->heavy,
-                                 true };
+                                 cfg->isolation == ISOLATION_PROCESS };
     char err[ERR_LEN];
     double t0 = now_ms();
 

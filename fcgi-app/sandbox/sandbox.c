@@ -139,11 +139,10 @@ int sandbox_create(struct docker *d, const struct conf *c,
     const char *labels[] = { "pyexec=1", label_inst, NULL };
     const char *caps[] = { "SETUID", "SETGID", "SETPCAP", NULL };
     const char *groups[] = { gid, NULL };
-    /* runner/PROTOCOL.md: a light container never preloads; a heavy one
-     * made for the pool does so before it listens. */
+    /* runner/PROTOCOL.md: a light container never preloads. */
     const char *env[] = { !spec->heavy ? "PYEXEC_PRELOAD=0"
-                          : spec->pooled ? "PYEXEC_PRELOAD=first" : NULL,
-                          NULL };
+                          : spec->preload_first ? "PYEXEC_PRELOAD=first"
+                          : NULL, NULL };
     struct docker_mount mount = { dir, "/run/pyexec", false };
     struct docker_tmpfs tmpfs[2] = {
         { "/tmp", tmp_opts }, { "/work", work_opts },

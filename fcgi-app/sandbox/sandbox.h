@@ -29,7 +29,7 @@ struct sandbox_spec {
     const char *name;
     long memory_mb;
     bool heavy;                 /* its runner preloads the heavy packages */
-    bool pooled;                /* made ahead: ready once preloaded */
+    bool preload_first;         /* heavy: ready only once preloaded */
 };
 
 /* The label of every container of instance ("pyexec.instance=<id>"),

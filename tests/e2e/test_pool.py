@@ -340,17 +340,18 @@ def test_process_mode_replaces_light_and_keeps_a_heavy_one(make_stack):
 
 
 def test_a_heavy_container_joins_the_pool_preloaded(make_stack):
-    """The pool takes a heavy container once its runner listens, so that
-    runner preloads first: heavy code that comes at once still forks
-    with numpy, pandas and matplotlib loaded, and waits for no import."""
-    st = make_stack("preload", conf={"pool_min_idle": 1, "policy": "off"})
+    """Process isolation: the pool takes a heavy container once its runner
+    listens, so that runner preloads first: heavy code that comes at once
+    still forks with numpy, pandas and matplotlib loaded, and waits for no
+    import."""
+    st = make_stack("preload", conf={"isolation": "process",
+                                     "pool_min_idle": 1, "policy": "off"})
     probe = ("import sys  # numpy\n"
              "print([m for m in ('numpy', 'pandas', 'matplotlib')"
              " if m not in sys.modules])")
-    for _ in range(2):
-        st.wait_idle(1)
-        r = st.execute(probe)
-        assert r.status == 200 and r.json["stdout"] == "[]\n", r.json
-        assert r.json["timings"]["interpreter"] == "heavy"
-        assert "PYEXEC_PRELOAD=first" in docker.env(
-            st.container_of(r.json["execution_id"]))
+    st.wait_idle(1)
+    r = st.execute(probe)
+    assert r.status == 200 and r.json["stdout"] == "[]\n", r.json
+    assert r.json["timings"]["interpreter"] == "heavy"
+    assert "PYEXEC_PRELOAD=first" in docker.env(
+        st.container_of(r.json["execution_id"]))
