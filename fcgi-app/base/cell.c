@@ -112,18 +112,23 @@ static bool is_self(const struct conf *c, const char *s, size_t n)
         && memcmp(c->node_name, s, n) == 0;
 }
 
+/* Whether id, on a named cell, has a part before a dot that could be a
+ * cell's name; its length in *n. */
+static bool maybe_tagged(const struct conf *c, const char *id, size_t *n)
+{
+    const char *dot = c->node_name && id ? strchr(id, '.') : NULL;
+
+    *n = dot ? (size_t)(dot - id) : 0;
+    return dot != NULL;
+}
+
 size_t cell_tag_len(const struct conf *c, const char *id)
 {
-    const char *dot;
     size_t n;
     char *url;
 
-    if (!c->node_name || !id)
+    if (!maybe_tagged(c, id, &n))
         return 0;
-    dot = strchr(id, '.');
-    if (!dot)
-        return 0;
-    n = (size_t)(dot - id);
     if (is_self(c, id, n))
         return n + 1;
     url = peer_url(c, id, n);
@@ -133,10 +138,9 @@ size_t cell_tag_len(const struct conf *c, const char *id)
 
 char *cell_peer_url(const struct conf *c, const char *id)
 {
-    const char *dot = c->node_name && id ? strchr(id, '.') : NULL;
-    size_t n = dot ? (size_t)(dot - id) : 0;
+    size_t n;
 
-    if (!dot || is_self(c, id, n))
+    if (!maybe_tagged(c, id, &n) || is_self(c, id, n))
         return NULL;
     return peer_url(c, id, n);
 }

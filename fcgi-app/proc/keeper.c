@@ -45,6 +45,7 @@
 #include "base/util.h"
 #include "docker/docker.h"
 #include "proc/signals.h"
+#include "sandbox/demand.h"
 #include "sandbox/queue.h"
 #include "sandbox/sandbox.h"
 #include "store/store.h"
@@ -235,18 +236,8 @@ struct keeper {
     struct docker *d;
     bool docker_up;
     double next_ping, next_orphans, next_purge;
-    /* Recent demand for heavy containers, as a share of all, and the
-     * demand counters (stats.h) it was last updated from. */
-    double heavy_share;
-    uint64_t seen_light, seen_heavy;
+    struct demand demand;       /* which kind to make next */
 };
-
-/* How fast heavy_share follows demand: the weight of one request. */
-#define DEMAND_WEIGHT 0.1
-/* From this share of recent demand (one heavy request in the last 20 or
- * so) a pool of two or more keeps one heavy container however small the
- * share: heavy code that comes now and then finds its packages loaded. */
-#define HEAVY_FLOOR_SHARE 0.05
 
 static void queue_removal(const struct pool_container *c, void *arg)
 {
@@ -310,54 +301,18 @@ static void end_idle_session(const struct session_row *r, void *arg)
     store_session_delete(s, r->key_id, r->id);
 }
 
-/* Folds the requests since the last call into heavy_share: an average
- * over about the last 1 / DEMAND_WEIGHT requests. */
-static void follow_demand(struct keeper *k)
-{
-    const struct stats *st = stats_get();
-    uint64_t light = __atomic_load_n(&st->demand_light, __ATOMIC_RELAXED);
-    uint64_t heavy = __atomic_load_n(&st->demand_heavy, __ATOMIC_RELAXED);
-    uint64_t n = light - k->seen_light + heavy - k->seen_heavy;
-    double keep = 1;
-
-    /* (1 - DEMAND_WEIGHT)^n; past 64 requests the old share is gone. */
-    for (uint64_t i = 0; i < n && i < 64; i++)
-        keep *= 1 - DEMAND_WEIGHT;
-    if (n > 0)
-        k->heavy_share = keep * k->heavy_share
-                         + (1 - keep) * (double)(heavy - k->seen_heavy) / n;
-    k->seen_light = light;
-    k->seen_heavy = heavy;
-}
-
-/* Whether the next container to make should be heavy: while fewer of
- * the unbound ones idle or coming are heavy than recent demand asks for,
- * and at least one in a pool of two or more (see HEAVY_FLOOR_SHARE).  In
- * process isolation always that one: a key keeps its container for
- * reuse_max executions, so light code only replaces light containers,
- * and one that idles heavy costs nothing until heavy code takes it.
- * Either kind runs any code. */
-static bool next_is_heavy(const struct keeper *k, int heavy_have,
-                          int all_wanted)
-{
-    int want = (int)(all_wanted * k->heavy_share + 0.5);
-
-    if (want == 0 && all_wanted >= 2
-        && (k->heavy_share >= HEAVY_FLOOR_SHARE
-            || cfg->isolation == ISOLATION_PROCESS))
-        want = 1;
-    return heavy_have < want;
-}
-
 static void fill(struct keeper *k)
 {
+    const struct stats *st = stats_get();
     struct pool_counts pc;
     int waiting = queue_depth();
     int live, want, heavy_have, all_wanted;
 
     if (store_pool_count(k->s, &pc) < 0 || waiting < 0)
         return;
-    follow_demand(k);
+    demand_follow(&k->demand,
+                  __atomic_load_n(&st->demand_light, __ATOMIC_RELAXED),
+                  __atomic_load_n(&st->demand_heavy, __ATOMIC_RELAXED));
     heavy_have = pc.idle_heavy + pc.creating_heavy;
     all_wanted = (int)cfg->pool_min_idle + waiting;
     live = pc.total - pc.retiring;
@@ -380,7 +335,8 @@ static void fill(struct keeper *k)
         memset(&t, 0, sizeof(t));
         t.kind = TASK_CREATE;
         t.memory_mb = cfg->default_memory_mb;
-        t.heavy = next_is_heavy(k, heavy_have, all_wanted);
+        t.heavy = demand_next_heavy(&k->demand, heavy_have, all_wanted,
+                                    cfg->isolation == ISOLATION_PROCESS);
         sandbox_new_name(instance, t.name);
         if (store_pool_insert(k->s, t.name, t.memory_mb, "creating",
                               t.heavy) < 0)
@@ -551,8 +507,7 @@ void keeper_run(const struct keeper_args *a)
     cfg = a->conf;
     signals_set(stops, on_stop);
     memset(&k, 0, sizeof(k));
-    /* Until requests say otherwise, every warm container preloads. */
-    k.heavy_share = 1;
+    demand_init(&k.demand);
     k.s = store_open(cfg->database, cfg->busy_timeout_ms, false, err);
     k.d = k.s ? docker_open(cfg->docker_host, err) : NULL;
     if (!k.s || !k.d) {

@@ -103,7 +103,7 @@ class Server:
             elif self._should_fork():
                 self._fork_standby()
             elif self._should_preload():
-                self.preload_one()
+                self._preload_one()
 
     def _should_fork(self):
         # Not while modules are still to come: the fork would lack them.
@@ -164,7 +164,11 @@ class Server:
         return max(0.0, self.last_execution + IDLE_BEFORE_PRELOAD
                    - time.monotonic())
 
-    def preload_one(self):
+    def preload_all(self):
+        while self.to_preload:
+            self._preload_one()
+
+    def _preload_one(self):
         name, load = self.to_preload.pop(0)
         start = time.monotonic()
         try:
@@ -387,8 +391,7 @@ def main():
         # A pool's container: nobody waits for it yet, and the host takes
         # it once it listens, so preloaded it never makes an execution
         # wait for an import.
-        while server.to_preload:
-            server.preload_one()
+        server.preload_all()
     server.listener = _listen()
     log(f"ready, pid {os.getpid()}, sandbox uid {sandbox_user.UID}")
     try:
