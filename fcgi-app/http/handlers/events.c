@@ -168,4 +168,7 @@ void handle_execution_events(struct request *rq)
     sse_init(&s, rq);
     sse_start(&s);
     follow(rq, &s, id, last);
+    /* Before the request finishes: a client that read to the end may
+     * open its next stream at once. */
+    stats_worker_streams(rq->app->slot, 0);
 }
