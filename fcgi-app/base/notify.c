@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -111,4 +112,11 @@ void notify_drain(enum notify_fd which)
 
     if (fds[which] >= 0 && read(fds[which], &n, sizeof(n)) < 0)
         return;                 /* EAGAIN: another process took it */
+}
+
+bool notify_stop_asked(void)
+{
+    sigset_t pending;
+
+    return sigpending(&pending) == 0 && sigismember(&pending, SIGTERM) == 1;
 }

@@ -8,6 +8,7 @@
 #ifndef PYEXEC_NOTIFY_H
 #define PYEXEC_NOTIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum notify_fd { NOTIFY_EXECUTORS, NOTIFY_DELIVERER, NOTIFY_N_FDS };
@@ -29,6 +30,11 @@ void notify_ended_bump(void);
 uint32_t notify_events_seq(void);
 void notify_events_wait(uint32_t seen, long timeout_ms);
 void notify_events_bump(void);
+
+/* Whether this process was asked to stop: SIGTERM pending (a worker
+ * blocks it while it serves).  The master bumps the events counter when
+ * it asks a worker, so a stream sleeping on it looks at once. */
+bool notify_stop_asked(void);
 
 /* Wakes the processes that poll fd. */
 void notify_poke(enum notify_fd which);

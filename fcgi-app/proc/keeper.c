@@ -88,9 +88,12 @@ static bool threads_stop;
 static char busy_names[MAX_TASKS][SANDBOX_NAME_LEN];
 static int n_busy;
 
+const int keeper_stop_signals[] = { SIGTERM, SIGUSR1, 0 };
+
 static void on_stop(int sig)
 {
-    stop_sig = sig;
+    if (stop_sig != SIGTERM)    /* removing the pool is never undone */
+        stop_sig = sig;
 }
 
 static bool name_busy_locked(const char *name)
@@ -497,7 +500,6 @@ static void shutdown_pool(struct keeper *k)
 void keeper_run(const struct keeper_args *a)
 {
     struct keeper k;
-    static const int stops[] = { SIGTERM, SIGUSR1, 0 };
     pthread_t threads[THREADS];
     char err[ERR_LEN];
 
@@ -505,7 +507,8 @@ void keeper_run(const struct keeper_args *a)
     prctl(PR_SET_NAME, "pyexec-keeper");
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     cfg = a->conf;
-    signals_set(stops, on_stop);
+    signals_set(keeper_stop_signals, on_stop);
+    signals_unblock(keeper_stop_signals);
     memset(&k, 0, sizeof(k));
     demand_init(&k.demand);
     k.s = store_open(cfg->database, cfg->busy_timeout_ms, false, err);

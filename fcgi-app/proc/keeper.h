@@ -14,7 +14,10 @@ struct keeper_args {
 };
 
 /* Never returns.  SIGTERM: remove the idle pool and exit 0.  SIGUSR1:
- * exit 0 leaving every container in place (a config roll). */
+ * exit 0 leaving every container in place (a config roll).  The keeper
+ * is forked with both blocked and unblocks them once it handles them,
+ * so one sent at once is not the default death (a pool left behind). */
 void keeper_run(const struct keeper_args *a) __attribute__((noreturn));
+extern const int keeper_stop_signals[];
 
 #endif

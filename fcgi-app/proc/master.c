@@ -25,9 +25,12 @@
  *   master exits 0.
  * - SIGHUP rereads the config.  A bad file is logged and ignored.  Workers
  *   are replaced one at a time: the new one is forked first, then the old
- *   one is asked to stop, so the number accepting never drops.  The keeper
- *   is replaced last with SIGUSR1 (leave the containers alone).  listen,
- *   data_dir and database can't change without a restart.
+ *   one is asked to stop, so the number accepting never drops (a worker
+ *   serving an event stream ends it: the client resumes elsewhere).
+ *   Executors and the deliverer finish what they do while their
+ *   replacements start.  The keeper is replaced last with SIGUSR1 (leave
+ *   the containers alone).  listen, data_dir and database can't change
+ *   without a restart.
  */
 #include "config.h"
 #include "proc/master.h"
@@ -105,6 +108,9 @@ static struct backoff worker_backoff[STATS_MAX_WORKERS];
 static struct backoff keeper_backoff;
 static struct backoff executor_backoff, deliverer_backoff;
 static bool draining, rolling;
+/* A roll asked the keeper to leave the pool to its successor (SIGUSR1),
+ * which is not forked yet. */
+static bool keeper_handing_over;
 static bool keeper_started;     /* a keeper was forked before */
 static double drain_started;
 static int pool_size;           /* workers wanted now (size_pool) */
@@ -309,13 +315,17 @@ static int free_worker_slot(void)
 /* The signals the master handles; blocked but inside ppoll. */
 static const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, 0 };
 
-static void child_reset_signals(void)
+/* Default actions and nothing blocked but held (0-terminated, or NULL),
+ * which the child unblocks once it handles them. */
+static void child_reset_signals(const int *held)
 {
-    sigset_t none;
+    sigset_t mask;
 
     signals_set(handled, SIG_DFL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigemptyset(&mask);
+    for (; held && *held; held++)
+        sigaddset(&mask, *held);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
 }
 
 static void spawn(enum child_kind kind, int slot)
@@ -328,7 +338,8 @@ static void spawn(enum child_kind kind, int slot)
         return;
     }
     if (pid == 0) {
-        child_reset_signals();
+        child_reset_signals(kind == CHILD_KEEPER ? keeper_stop_signals
+                                                 : NULL);
         if (kind == CHILD_KEEPER) {
             struct keeper_args ka = { cur, wake_pipe[0], KEEPER_SLOT,
                                       !keeper_started };
@@ -357,8 +368,10 @@ static void spawn(enum child_kind kind, int slot)
             worker_run(&wa);
         }
     }
-    if (kind == CHILD_KEEPER)
+    if (kind == CHILD_KEEPER) {
         keeper_started = true;
+        keeper_handing_over = false;
+    }
     ch->pid = pid;
     ch->kind = kind;
     ch->slot = kind == CHILD_KEEPER ? KEEPER_SLOT : slot;
@@ -374,6 +387,8 @@ static void ask_to_stop(struct child *ch, int sig)
     ch->stopping = true;
     ch->last_signal = now_ms();
     kill(ch->pid, sig);
+    if (ch->kind == CHILD_WORKER)
+        notify_events_bump();   /* an event stream ends (notify.h) */
 }
 
 static int count_children(enum child_kind kind, bool include_stopping)
@@ -543,7 +558,10 @@ static void respawn(void)
     respawn_kind(CHILD_DELIVERER, 1, &deliverer_backoff);
 }
 
-/* One step of a SIGHUP roll: at most one old worker stopping at a time. */
+/* One step of a SIGHUP roll: at most one old worker stopping at a time.
+ * Executors and the deliverer are asked at once and need no turn: each
+ * finishes what it does (an execution may take max_timeout) while
+ * respawn() forks its replacement. */
 static void roll_step(void)
 {
     struct child *old = NULL;
@@ -553,6 +571,11 @@ static void roll_step(void)
 
         if (!ch->pid || ch->generation == generation)
             continue;
+        if (ch->kind == CHILD_EXECUTOR || ch->kind == CHILD_DELIVERER) {
+            if (!ch->stopping)
+                ask_to_stop(ch, SIGTERM);
+            continue;
+        }
         if (ch->stopping)
             return;                     /* wait for it */
         if (!old || (old->kind == CHILD_KEEPER && ch->kind == CHILD_WORKER))
@@ -566,11 +589,7 @@ static void roll_step(void)
     if (old->kind == CHILD_KEEPER) {
         /* Workers are done; replace the keeper, keeping its containers. */
         ask_to_stop(old, SIGUSR1);
-        return;
-    }
-    if (old->kind != CHILD_WORKER) {
-        /* respawn() forks its replacement with the new config. */
-        ask_to_stop(old, SIGTERM);
+        keeper_handing_over = true;
         return;
     }
     /* Start the replacement first so capacity never drops. */
@@ -631,6 +650,10 @@ static void drain_step(void)
     int workers = count_children(CHILD_WORKER, true)
         + count_children(CHILD_EXECUTOR, true);
 
+    /* A drain in the middle of a roll: the keeper that left its pool to
+     * a successor gets that successor, and it removes the pool. */
+    if (keeper_handing_over && count_children(CHILD_KEEPER, true) == 0)
+        spawn(CHILD_KEEPER, KEEPER_SLOT);
     for (int i = 0; i < MAX_CHILDREN; i++) {
         struct child *ch = &children[i];
 

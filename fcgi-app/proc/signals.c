@@ -15,16 +15,30 @@ void signals_set(const int *sigs, void (*handler)(int))
         sigaction(*sigs, &sa, NULL);
 }
 
-void signals_block(const int *sigs, sigset_t *blocked)
+static sigset_t set_of(const int *sigs)
 {
     sigset_t set;
 
     sigemptyset(&set);
     for (; *sigs; sigs++)
         sigaddset(&set, *sigs);
+    return set;
+}
+
+void signals_block(const int *sigs, sigset_t *blocked)
+{
+    sigset_t set = set_of(sigs);
+
     sigprocmask(SIG_BLOCK, &set, NULL);
     if (blocked)
         *blocked = set;
+}
+
+void signals_unblock(const int *sigs)
+{
+    sigset_t set = set_of(sigs);
+
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void signals_waiting(const int *sigs, sigset_t *mask)

@@ -12,6 +12,8 @@ void signals_set(const int *sigs, void (*handler)(int));
 
 /* Blocks the signals in sigs; *blocked gets them (may be NULL). */
 void signals_block(const int *sigs, sigset_t *blocked);
+/* Unblocks them: one that came meanwhile is delivered now. */
+void signals_unblock(const int *sigs);
 
 /* The current mask without the signals in sigs: what to wait with
  * (ppoll) for them to be delivered. */

@@ -2,6 +2,7 @@
 and POST /execute with Accept: text/event-stream, through the project's
 lighttpd.conf.  Events arrive while the code runs; a stream resumed with
 Last-Event-ID, or opened after the end, gets every event exactly once."""
+import signal
 import uuid
 
 from pyexec_test.sse import EventStream
@@ -19,6 +20,10 @@ TICKER = ("import time\n"
           "    print('line', i)\n"
           "    time.sleep(0.2)\n")
 TICKER_OUT = "".join("line %d\n" % i for i in range(10))
+# A line every 0.2 s for a minute: a stream whose client left notices at
+# its next write.
+LONG_TICKER = ("import time\nfor i in range(300):\n"
+               "    print(i)\n    time.sleep(0.2)")
 
 
 def submit(st, code, **fields):
@@ -38,11 +43,11 @@ def events_of(st, eid, **kw):
     return EventStream(st, "GET", "/executions/%s/events" % eid, **kw)
 
 
-def open_streams(st, eid, n):
+def open_streams(st, eid, n, **kw):
     """n streams of eid at once, waiting (on a slow machine) for streams
     an earlier test closed to be noticed and given back."""
     def attempt():
-        streams = [events_of(st, eid) for _ in range(n)]
+        streams = [events_of(st, eid, **kw) for _ in range(n)]
         if all(s.status == 200 for s in streams):
             return streams
         for s in streams:
@@ -200,20 +205,20 @@ def test_an_idle_stream_says_it_is_alive(stack):
     assert first.kind == "stdout" and comments >= 1, (first, comments)
 
 
+def cancel(st, eid, key=True):
+    r = st.request("POST", "/executions/%s/cancel" % eid, key=key)
+    assert r.status in (200, 202), r
+
+
 def test_a_key_holds_a_quarter_of_the_workers_in_streams_at_most(stack):
-    # A line every 0.2 s: a stream whose client left notices at its next
-    # write.
-    sleeper = ("import time\nfor i in range(300):\n"
-               "    print(i)\n    time.sleep(0.2)")
-    eid = submit(stack, sleeper, timeout=120)
-    other = submit_as(stack, KEY_B, sleeper)
+    eid = submit(stack, LONG_TICKER, timeout=120)
+    other = submit_as(stack, KEY_B, LONG_TICKER)
     try:
         streams_of_one_key_are_capped(stack, eid, other)
     finally:
-        # Ended either way: a running sleeper would hold the drain.
-        for key, e in ((True, eid), (KEY_B, other)):
-            assert stack.request("POST", "/executions/%s/cancel" % e,
-                                 key=key).status in (200, 202)
+        # Ended either way: a running ticker would hold the drain.
+        cancel(stack, eid)
+        cancel(stack, other, KEY_B)
 
 
 def streams_of_one_key_are_capped(stack, eid, other):
@@ -236,6 +241,38 @@ def streams_of_one_key_are_capped(stack, eid, other):
     assert s.next().kind == "stdout"
     for s in held + [s]:
         s.close()
+
+
+def test_a_reload_ends_a_stream_and_the_client_resumes(stack):
+    """SIGHUP replaces every worker, one at a time, each once its request
+    is done: a stream's worker ends it there, without a result, instead
+    of holding the reload until the execution ends."""
+    eid = submit(stack, LONG_TICKER, timeout=120)
+    try:
+        s, = open_streams(stack, eid, 1)
+        seen = [s.next(), s.next()]
+        stack.master.send_signal(signal.SIGHUP)
+        seen += s.rest()
+        s.close()
+        assert seen[-1].kind == "stdout", seen[-1]
+        assert stack.get("/executions/" + eid).json["status"] == "running"
+        # As EventSource does: the roll may cut a resumed stream too, at
+        # most once per worker.
+        want = len(seen) + 3
+        for _ in range(STACK_CONF["workers_max"] + 1):
+            s, = open_streams(stack, eid, 1, last_event_id=seen[-1].id)
+            for e in iter(s.next, None):
+                seen.append(e)
+                if len(seen) == want:
+                    break
+            s.close()
+            if len(seen) == want:
+                break
+        assert len(seen) == want, seen
+        assert_numbered(seen)
+        assert {e.kind for e in seen} == {"stdout"}
+    finally:
+        cancel(stack, eid)
 
 
 def test_bad_requests(stack):

@@ -5,9 +5,11 @@ import json
 import os
 import signal
 import threading
+import time
 
 import pytest
 
+from pyexec_test import docker
 from pyexec_test.stack import KEY_A
 from pyexec_test.waits import in_background, scaled, wait_for
 
@@ -171,6 +173,25 @@ def test_sighup_reloads_without_failing_requests(make_stack):
     assert st.get("/status").json["max_sessions"] == 7
     assert not (old & set(st.children())), "old workers still running"
     assert failures == []
+
+
+def test_a_drain_during_a_reload_leaves_no_container(make_stack):
+    """SIGTERM at several points of a SIGHUP roll (workers, then the
+    keeper, which leaves its pool to a successor): whatever the point,
+    a keeper removes the pool before the master exits.  The pauses only
+    pick the points; what is checked is what Docker holds after."""
+    st = make_stack("rolldrain", conf={"workers": 2, "pool_min_idle": 2})
+    for pause in (0.05, 0.15, 0.3, 0.6, 1.2):
+        if st.master.poll() is not None:
+            st.start_master()
+        st.wait_healthy()
+        # The keeper is making a replacement when its turn comes.
+        assert st.execute("print(1)").status == 200
+        st.master.send_signal(signal.SIGHUP)
+        time.sleep(pause)
+        assert st.stop_master() == 0
+        left = docker.instance_containers(st.iid)
+        assert not left, (pause, left, st.log()[-3000:])
 
 
 def test_bad_config_on_sighup_keeps_running(make_stack):

@@ -7,7 +7,9 @@
  * late, resumed or opened after the end gets every event exactly once.
  * A stream holds its worker while it lasts, so a key may hold at most a
  * quarter of workers_max of them at once: one key watching one long
- * execution from many connections cannot take every worker. */
+ * execution from many connections cannot take every worker.  A worker
+ * asked to stop (a drain, a reload) ends its stream without a result:
+ * the client resumes from another with Last-Event-ID. */
 #include "config.h"
 
 #include <stdio.h>
@@ -113,6 +115,8 @@ static void follow(struct request *rq, struct sse *s, const char *id,
                 send_result(rq, s, id, last + 1);
             return;
         }
+        if (notify_stop_asked())
+            return;     /* the client resumes elsewhere, Last-Event-ID */
         quiet = heard + EVENTS_IDLE_MS - now_ms();
         if (quiet <= 0) {
             if (sse_comment(s, "keep-alive") < 0)
