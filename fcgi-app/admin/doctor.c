@@ -302,6 +302,63 @@ static void check_data_dir(struct doctor *dr)
         report(dr, "data-dir", DOCTOR_OK, "%s (%s)", dir, owner);
 }
 
+/* Runner sockets live under runner_dir (sandbox.c): a path that says
+ * nothing of the host, seen inside every container.  pyexec-fcgi makes
+ * it; when it cannot, they go under DATA/run with a warning. */
+static void check_runner_dir(struct doctor *dr)
+{
+    const char *dir = dr->c->runner_dir;
+    const char *fallback = "runner sockets go under the data dir, whose "
+        "path containers can read";
+    struct sockaddr_un sa;
+    char name[SANDBOX_NAME_LEN], owner[128];
+    size_t longest;
+    struct stat st;
+
+    if (!dir) {
+        report(dr, "runner-dir", DOCTOR_WARN, "unset: %s; fix: "
+               "runner_dir = /run/pyexec-runner", fallback);
+        return;
+    }
+    sandbox_new_name("000000000000", name);
+    longest = strlen(dir) + 1 + strlen(strrchr(name, '-') + 1)
+        + strlen("/runner.sock");
+    if (longest >= sizeof(sa.sun_path)) {
+        report(dr, "runner-dir", DOCTOR_FAIL, "%s is too long: runner "
+               "sockets under it would be %zu bytes, over the %zu a unix "
+               "socket path allows; fix: a shorter runner_dir", dir,
+               longest, sizeof(sa.sun_path) - 1);
+        return;
+    }
+    if (stat(dir, &st) < 0) {
+        int why = errno;
+        /* pyexec-fcgi makes it with its parents (mkdir_p): the nearest
+         * folder that exists must be writable. */
+        char *up = xstrdup(dir);
+
+        while (why == ENOENT && *up && stat(up, &st) < 0)
+            *strrchr(up, '/') = '\0';
+        if (why == ENOENT && access(*up ? up : "/", W_OK | X_OK) == 0)
+            report(dr, "runner-dir", DOCTOR_OK, "%s does not exist yet: "
+                   "pyexec-fcgi makes it", dir);
+        else
+            report(dr, "runner-dir", DOCTOR_WARN, "%s: %s, and %s cannot "
+                   "make it: %s; fix: systemd-tmpfiles --create, or "
+                   "install -d -m 0751 -o pyexec -g pyexec %s", dir,
+                   strerror(why), dr->user, fallback, dir);
+        free(up);
+        return;
+    }
+    describe_owner(&st, owner, sizeof(owner));
+    if (!S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) < 0)
+        report(dr, "runner-dir", DOCTOR_WARN, "%s (%s) is not a folder %s "
+               "can write: %s; fix: install -d -m 0751 -o pyexec -g pyexec"
+               " %s, or set runner_dir", dir, owner, dr->user, fallback,
+               dir);
+    else
+        report(dr, "runner-dir", DOCTOR_OK, "%s (%s)", dir, owner);
+}
+
 /* The database check proper; in a child when run as another user. */
 static void check_database_here(struct doctor *dr)
 {
@@ -567,6 +624,7 @@ int doctor_run(const struct conf *c, FILE *out)
     check_runtime(&dr, d);
     docker_close(d);
     check_data_dir(&dr);
+    check_runner_dir(&dr);
     check_database(&dr);
     check_listen(&dr);
     check_policy(&dr);

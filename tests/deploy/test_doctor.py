@@ -7,7 +7,7 @@ import re
 import deploy
 
 CHECKS = ["config", "docker", "docker-socket", "image", "runtime",
-          "data-dir", "database", "listen", "policy"]
+          "data-dir", "runner-dir", "database", "listen", "policy"]
 
 
 def doctor(tree, **env):
@@ -63,6 +63,20 @@ def test_nothing_listening_fails_the_listen_line(tree):
     assert rc == 1
     assert v["listen"][0] == "FAIL", v
     assert "systemctl start pyexec.socket" in v["listen"][1]
+
+
+def test_a_runner_dir_too_long_for_its_sockets_fails(tree):
+    rc, v = doctor(tree, PYEXEC_RUNNER_DIR="/run/" + "r" * 90)
+    assert rc == 1
+    assert v["runner-dir"][0] == "FAIL" and "too long" in v["runner-dir"][1]
+
+
+def test_a_runner_dir_that_is_a_file_warns_of_the_fallback(tree, tmp_path):
+    f = tmp_path / "not-a-folder"
+    f.write_text("")
+    rc, v = doctor(tree, PYEXEC_RUNNER_DIR=str(f))
+    assert v["runner-dir"][0] == "warn", v
+    assert "data dir" in v["runner-dir"][1]
 
 
 def test_a_data_dir_too_long_for_runner_sockets_fails(tree):
