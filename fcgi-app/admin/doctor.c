@@ -251,31 +251,38 @@ static void check_runtime(struct doctor *dr, struct docker *d)
 
 /* ---- files ---- */
 
+/* Whether runner sockets under root (ROOT/<id>/runner.sock, sandbox.c)
+ * fit in a unix socket path's 108 bytes; a FAIL line naming the config
+ * key when not. */
+static bool runner_sockets_fit(struct doctor *dr, const char *check,
+                               const char *key, const char *root)
+{
+    struct sockaddr_un sa;
+    char name[SANDBOX_NAME_LEN];
+    size_t longest;
+
+    sandbox_new_name("000000000000", name);
+    longest = strlen(root) + 1 + strlen(strrchr(name, '-') + 1)
+        + strlen("/runner.sock");
+    if (longest < sizeof(sa.sun_path))
+        return true;
+    report(dr, check, DOCTOR_FAIL, "%s is too long: runner sockets under it"
+           " would be %zu bytes, over the %zu a unix socket path allows; "
+           "fix: a shorter %s", root, longest, sizeof(sa.sun_path) - 1,
+           key);
+    return false;
+}
+
 static void check_data_dir(struct doctor *dr)
 {
     const char *dir = dr->c->data_dir;
     struct stat st;
-    char owner[128];
+    char owner[128], *run = xasprintf("%s/run", dir);
+    bool fit = runner_sockets_fit(dr, "data-dir", "data_dir", run);
 
-    {
-        /* Each sandbox's runner socket lives under data_dir, and a unix
-         * socket path has 108 bytes.  Names are made from the 12-digit
-         * instance id. */
-        struct sockaddr_un sa;
-        char name[SANDBOX_NAME_LEN];
-        size_t longest;
-
-        sandbox_new_name("000000000000", name);
-        longest = strlen(dir) + strlen("/run/") + strlen(name)
-            + strlen("/runner.sock");
-        if (longest >= sizeof(sa.sun_path)) {
-            report(dr, "data-dir", DOCTOR_FAIL, "%s is too long: runner "
-                   "sockets under it would be %zu bytes, over the %zu a "
-                   "unix socket path allows; fix: a shorter data_dir", dir,
-                   longest, sizeof(sa.sun_path) - 1);
-            return;
-        }
-    }
+    free(run);
+    if (!fit)
+        return;
     if (stat(dir, &st) < 0) {
         report(dr, "data-dir", DOCTOR_FAIL, "%s: %s; fix: systemd-tmpfiles "
                "--create, or install -d -m 0750 -o pyexec -g pyexec %s",
@@ -310,9 +317,7 @@ static void check_runner_dir(struct doctor *dr)
     const char *dir = dr->c->runner_dir;
     const char *fallback = "runner sockets go under the data dir, whose "
         "path containers can read";
-    struct sockaddr_un sa;
-    char name[SANDBOX_NAME_LEN], owner[128];
-    size_t longest;
+    char owner[128];
     struct stat st;
 
     if (!dir) {
@@ -320,16 +325,8 @@ static void check_runner_dir(struct doctor *dr)
                "runner_dir = /run/pyexec-runner", fallback);
         return;
     }
-    sandbox_new_name("000000000000", name);
-    longest = strlen(dir) + 1 + strlen(strrchr(name, '-') + 1)
-        + strlen("/runner.sock");
-    if (longest >= sizeof(sa.sun_path)) {
-        report(dr, "runner-dir", DOCTOR_FAIL, "%s is too long: runner "
-               "sockets under it would be %zu bytes, over the %zu a unix "
-               "socket path allows; fix: a shorter runner_dir", dir,
-               longest, sizeof(sa.sun_path) - 1);
+    if (!runner_sockets_fit(dr, "runner-dir", "runner_dir", dir))
         return;
-    }
     if (stat(dir, &st) < 0) {
         int why = errno;
         /* pyexec-fcgi makes it with its parents (mkdir_p): the nearest

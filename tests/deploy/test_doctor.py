@@ -80,6 +80,6 @@ def test_a_runner_dir_that_is_a_file_warns_of_the_fallback(tree, tmp_path):
 
 
 def test_a_data_dir_too_long_for_runner_sockets_fails(tree):
-    rc, v = doctor(tree, PYEXEC_DATA_DIR="/tmp/" + "d" * 70)
+    rc, v = doctor(tree, PYEXEC_DATA_DIR="/tmp/" + "d" * 80)
     assert rc == 1
     assert v["data-dir"][0] == "FAIL" and "too long" in v["data-dir"][1]
