@@ -319,13 +319,8 @@ static const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, 0 };
  * which the child unblocks once it handles them. */
 static void child_reset_signals(const int *held)
 {
-    sigset_t mask;
-
     signals_set(handled, SIG_DFL);
-    sigemptyset(&mask);
-    for (; held && *held; held++)
-        sigaddset(&mask, *held);
-    sigprocmask(SIG_SETMASK, &mask, NULL);
+    signals_block_only(held);
 }
 
 static void spawn(enum child_kind kind, int slot)

@@ -20,7 +20,7 @@ static sigset_t set_of(const int *sigs)
     sigset_t set;
 
     sigemptyset(&set);
-    for (; *sigs; sigs++)
+    for (; sigs && *sigs; sigs++)
         sigaddset(&set, *sigs);
     return set;
 }
@@ -39,6 +39,13 @@ void signals_unblock(const int *sigs)
     sigset_t set = set_of(sigs);
 
     sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+void signals_block_only(const int *sigs)
+{
+    sigset_t set = set_of(sigs);
+
+    sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
 void signals_waiting(const int *sigs, sigset_t *mask)

@@ -14,6 +14,8 @@ void signals_set(const int *sigs, void (*handler)(int));
 void signals_block(const int *sigs, sigset_t *blocked);
 /* Unblocks them: one that came meanwhile is delivered now. */
 void signals_unblock(const int *sigs);
+/* Blocks exactly the signals in sigs (NULL: none), all others open. */
+void signals_block_only(const int *sigs);
 
 /* The current mask without the signals in sigs: what to wait with
  * (ppoll) for them to be delivered. */
